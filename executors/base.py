@@ -1,0 +1,91 @@
+"""What every executor offers: submit a plain Dask graph, get handles back, hear events.
+
+An executor receives a mapping of keys to ``dask.task_spec`` nodes plus the
+keys the caller wants handles for, and nothing else: flows, tasks and states
+are invisible here. The contract, checked by one conformance suite:
+
+* ``submit`` sends one whole graph at once (one scheduler round trip for Dask).
+  Nodes may reference keys of earlier submissions through the handles of those
+  keys, because every ``Handle`` is itself a ``TaskRef``.
+* Holding a handle keeps its key's result alive; dropping every handle (and
+  every pending dependent) lets the executor free it.
+* ``subscribe(topic, handler)`` delivers what tasks pass to
+  ``executors.events.sink(topic)``, in the order each worker emitted it, and
+  before the handle of the emitting task reports done.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from dask.task_spec import GraphNode
+
+__all__ = ["Annotations", "EventHandler", "Executor", "Graph", "Handle"]
+
+Graph = Mapping[str, GraphNode]
+#: Per-key Dask annotations (``priority``, ``resources``, ``workers``); absent keys have none.
+Annotations = Mapping[str, Mapping[str, Any]]
+EventHandler = Callable[[Any], None]
+
+
+@runtime_checkable
+class Handle(Protocol):
+    """A submitted key: wait for it, fetch its value, or cancel it. Also a ``TaskRef``."""
+
+    key: Any
+
+    def result(self, timeout: float | None = None) -> Any: ...
+
+    def done(self) -> bool: ...
+
+    def exception(self, timeout: float | None = None) -> BaseException | None: ...
+
+    def cancel(self) -> Any: ...
+
+
+class Executor(abc.ABC):
+    """Runs compiled Dask graphs. Subclasses: ``LocalExecutor``, ``DaskExecutor``."""
+
+    #: Whether submitted graphs are pickled (so unpicklable arguments fail at submit).
+    pickles_graph: bool = False
+
+    @property
+    @abc.abstractmethod
+    def event_topic(self) -> str:
+        """A topic name unique to this executor's connection, for tasks to emit events on."""
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Connect or start resources; idempotent, and cheap once started."""
+
+    @abc.abstractmethod
+    def submit(self, graph: Graph, keys: Sequence[str], annotations: Annotations | None = None) -> list[Handle]:
+        """Send ``graph`` in one go and return handles for ``keys``, in that order."""
+
+    @abc.abstractmethod
+    def wait(self, handles: Sequence[Handle], timeout: float | None = None) -> bool:
+        """Block until every handle is done (value or error); False if ``timeout`` passed first."""
+
+    @abc.abstractmethod
+    def gather(self, handles: Sequence[Handle]) -> list[Any]:
+        """The values of finished handles, fetched in one go where the executor can."""
+
+    @abc.abstractmethod
+    def cancel(self, handles: Sequence[Handle]) -> None:
+        """Stop what has not started of these keys (running code cannot be stopped)."""
+
+    @abc.abstractmethod
+    def subscribe(self, topic: str, handler: EventHandler) -> None:
+        """Call ``handler(msg)`` for every event tasks emit on ``topic``; never block in it."""
+
+    @abc.abstractmethod
+    def unsubscribe(self, topic: str) -> None:
+        """Stop delivering ``topic``."""
+
+    def close(self) -> None:  # noqa: B027 - optional for executors that hold nothing
+        """Release what ``start`` acquired."""
+
+    def describe(self) -> str:
+        return type(self).__name__

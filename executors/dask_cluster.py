@@ -1,0 +1,260 @@
+"""``DaskExecutor``: run graphs on any Dask cluster, embedded, remote or managed.
+
+Which cluster, in order of precedence:
+
+1. ``address=`` (``tcp://`` or ``tls://``, with ``security=``), else the
+   ``DASKFLOW_ADDRESS`` environment variable, else Dask's own
+   ``scheduler-address`` config (``DASK_SCHEDULER_ADDRESS``);
+2. ``cluster=`` any Dask cluster manager object, or ``cluster_class=`` plus
+   ``cluster_kwargs=`` (and optionally ``adapt=``) to create one;
+3. otherwise an embedded ``LocalCluster`` sized to the machine, started once
+   per process, shared by every run, and closed at exit.
+
+Clients are cached per address, so re-running a notebook cell reuses the open
+connection. ``distributed`` is imported only when an executor starts, which
+keeps ``import orchestrator`` light.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .base import Annotations, EventHandler, Executor, Graph, Handle
+from .errors import ExecutorError, SchedulerUnreachable
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["DaskExecutor", "embedded_client"]
+
+_LOCK = threading.RLock()
+_CLIENTS: dict[tuple[str, int], Client] = {}
+_EMBEDDED: dict[str, Any] = {}
+
+
+class DaskExecutor(Executor):
+    """Runs graphs on a Dask cluster; see the module docstring for how the cluster is chosen.
+
+    ``worker_saturation`` sets ``distributed.scheduler.worker-saturation`` on
+    clusters this executor creates: the default (1.1) queues root tasks, which
+    protects memory on real ETL; ``float("inf")`` speeds up floods of tiny tasks.
+    """
+
+    pickles_graph = True
+
+    def __init__(
+        self,
+        address: str | None = None,
+        cluster: Any = None,
+        cluster_class: type[Any] | None = None,
+        cluster_kwargs: Mapping[str, Any] | None = None,
+        adapt: Mapping[str, Any] | None = None,
+        client_kwargs: Mapping[str, Any] | None = None,
+        security: Any = None,
+        connect_timeout: float = 10.0,
+        worker_saturation: float | None = None,
+    ) -> None:
+        if sum(x is not None for x in (address, cluster, cluster_class)) > 1:
+            raise ValueError("DaskExecutor takes at most one of address=, cluster= and cluster_class=")
+        if cluster_kwargs is not None and cluster_class is None:
+            raise ValueError("DaskExecutor(cluster_kwargs=...) needs cluster_class= to create the cluster with")
+        self.address = address
+        self.cluster = cluster
+        self.cluster_class = cluster_class
+        self.cluster_kwargs = dict(cluster_kwargs or {})
+        self.adapt = dict(adapt) if adapt is not None else None
+        self.client_kwargs = dict(client_kwargs or {})
+        self.security = security
+        self.connect_timeout = connect_timeout
+        self.worker_saturation = worker_saturation
+        self._client: Client | None = None
+        self._owned_cluster: Any = None
+
+    # -- connecting ---------------------------------------------------------
+
+    @property
+    def client(self) -> Client:
+        self.start()
+        assert self._client is not None
+        return self._client
+
+    def describe(self) -> str:
+        if self._client is None:
+            return "DaskExecutor(not started)"
+        return f"DaskExecutor({self._client.scheduler.address})"
+
+    def start(self) -> None:
+        if self._client is not None and self._client.status == "running":
+            return
+        with _LOCK:
+            address = (
+                self.address
+                or os.environ.get("DASKFLOW_ADDRESS")
+                or _dask_config_address()
+            )
+            if self.cluster is not None:
+                self._client = self._new_client(self.cluster)
+            elif self.cluster_class is not None:
+                with _saturation(self.worker_saturation):
+                    self._owned_cluster = self.cluster_class(**self.cluster_kwargs)
+                if self.adapt is not None:
+                    self._owned_cluster.adapt(**self.adapt)
+                self._client = self._new_client(self._owned_cluster)
+            elif address:
+                self._client = self._connect(address)
+            else:
+                self._client = embedded_client(self.worker_saturation)
+
+    def _new_client(self, target: Any) -> Client:
+        from distributed import Client
+
+        return Client(target, set_as_default=False, **self.client_kwargs)
+
+    def _connect(self, address: str) -> Client:
+        from distributed import Client
+
+        cache_key = (address, id(self.security) if self.security is not None else 0)
+        cached = _CLIENTS.get(cache_key)
+        if cached is not None and cached.status == "running":
+            return cached
+        kwargs: dict[str, Any] = {"set_as_default": False, "timeout": self.connect_timeout}
+        if self.security is not None:
+            kwargs["security"] = self.security
+        kwargs.update(self.client_kwargs)
+        try:
+            client = Client(address, **kwargs)
+        except (OSError, TimeoutError) as exc:
+            raise SchedulerUnreachable(address, self.connect_timeout, f"{type(exc).__name__}: {exc}") from exc
+        except ValueError as exc:
+            raise ExecutorError(f"cannot connect to Dask scheduler address {address!r}: {exc}") from exc
+        _CLIENTS[cache_key] = client
+        return client
+
+    def close(self) -> None:
+        """Close a cluster this executor created; shared clients stay open for the next run."""
+        if self._owned_cluster is not None:
+            if self._client is not None:
+                self._client.close()
+            self._owned_cluster.close()
+            self._owned_cluster = None
+            self._client = None
+
+    # -- running graphs -----------------------------------------------------
+
+    @property
+    def event_topic(self) -> str:
+        return f"daskflow-{self.client.id}"
+
+    def submit(self, graph: Graph, keys: Sequence[str], annotations: Annotations | None = None) -> list[Handle]:
+        from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
+
+        client = self.client
+        dsk: Any
+        if not annotations:
+            dsk = dict(graph)
+        else:
+            # Dask annotates by layer: one layer per distinct annotation set.
+            groups: dict[Any, dict[str, Any]] = {}
+            group_annotations: dict[Any, Mapping[str, Any] | None] = {}
+            for key, node in graph.items():
+                annotation = annotations.get(key)
+                marker = _freeze(annotation) if annotation else None
+                groups.setdefault(marker, {})[key] = node
+                group_annotations[marker] = annotation
+            layers = {
+                f"layer-{i}": MaterializedLayer(layer, annotations=dict(group_annotations[m] or {}) or None)
+                for i, (m, layer) in enumerate(groups.items())
+            }
+            dsk = HighLevelGraph(layers, {name: set() for name in layers})
+        futures = client.get(dsk, list(keys), sync=False)
+        return list(futures)
+
+    def wait(self, handles: Sequence[Handle], timeout: float | None = None) -> bool:
+        from distributed import wait
+
+        if not handles:
+            return True
+        try:
+            wait(list(handles), timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def gather(self, handles: Sequence[Handle]) -> list[Any]:
+        return list(self.client.gather(list(handles)))
+
+    def cancel(self, handles: Sequence[Handle]) -> None:
+        if handles:
+            self.client.cancel(list(handles), force=True)
+
+    def subscribe(self, topic: str, handler: EventHandler) -> None:
+        def deliver(event: tuple[float, Any]) -> None:
+            handler(event[1])
+
+        self.client.subscribe_topic(topic, deliver)
+
+    def unsubscribe(self, topic: str) -> None:
+        client = self._client
+        if client is not None and client.status == "running":
+            client.unsubscribe_topic(topic)
+
+
+def _dask_config_address() -> str | None:
+    import dask
+
+    address = dask.config.get("scheduler-address", None) or dask.config.get("scheduler_address", None)
+    return str(address) if address else None
+
+
+def _freeze(annotation: Mapping[str, Any]) -> Any:
+    return tuple(sorted((k, repr(v)) for k, v in annotation.items()))
+
+
+class _saturation:
+    """Set worker-saturation while a scheduler is created (it reads the value once, at start)."""
+
+    def __init__(self, value: float | None) -> None:
+        self.value = value
+        self._ctx: Any = None
+
+    def __enter__(self) -> None:
+        if self.value is not None:
+            import dask
+
+            self._ctx = dask.config.set({"distributed.scheduler.worker-saturation": self.value})
+            self._ctx.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._ctx is not None:
+            self._ctx.__exit__(*exc)
+
+
+def embedded_client(worker_saturation: float | None = None) -> Client:
+    """The process-wide embedded ``LocalCluster`` client, started on first use."""
+    with _LOCK:
+        client = _EMBEDDED.get("client")
+        if client is not None and client.status == "running":
+            return client  # type: ignore[no-any-return]
+        from distributed import Client, LocalCluster
+
+        with _saturation(worker_saturation), warnings.catch_warnings():
+            # A busy default dashboard port only moves the dashboard; say nothing.
+            warnings.simplefilter("ignore", UserWarning)
+            cluster = LocalCluster(host="127.0.0.1", dashboard_address="127.0.0.1:0")
+        client = Client(cluster, set_as_default=False)
+        _EMBEDDED.update(cluster=cluster, client=client)
+        atexit.register(_close_embedded)
+        return client
+
+
+def _close_embedded() -> None:
+    client, cluster = _EMBEDDED.pop("client", None), _EMBEDDED.pop("cluster", None)
+    if client is not None:
+        client.close()
+    if cluster is not None:
+        cluster.close()

@@ -1,0 +1,394 @@
+"""The driver side of a flow run: build lazily, flush in batches, collect states.
+
+Data path (see DESIGN.md, "How one flow run flows"):
+
+* **Build.** The flow body runs here. Each task call becomes a ``TaskFuture``
+  in ``_pending``; nothing runs yet.
+* **Flush.** When the body returns, when user code needs a value, or when
+  ``_pending`` reaches ``flush_bound`` nodes, the pending nodes compile into
+  one graph and go to the executor in **one** submission. The executor is
+  asked for handles to two kinds of key only: *leaves* of that graph (no
+  dependent in it), whose completion means the whole graph finished, and
+  nodes that user code still references (checked with weak references after
+  the compiler dropped its own links). Dask frees everything else as soon
+  as its dependents finish.
+* **Hear.** Every task emits one final state event (the state layer), which
+  reaches ``_on_event`` before the task's handle reports done. Events update
+  the ``TaskRun`` records and release leaf handles, so a 100k-leaf fan-out
+  holds almost nothing. Results never travel here just to learn a state.
+* **Finish.** When no leaf is outstanding, every task has reported, except
+  those Dask itself failed (a worker lost too often, the scheduler gone):
+  their leaves stay held, come back erred, and the unreported task runs are
+  marked Crashed with that error. The return value is then gathered, and the
+  run is Failed if any failure was not handled downstream.
+
+Events arrive on the executor's thread (Dask's event loop, or a local pool
+thread); ``_on_event`` only updates small records under a lock and never blocks.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from executors import Executor, Handle
+
+from .context import engine_var
+from .errors import FlowDefinitionError
+from .futures import TaskFuture
+from .graph import build_template, compile_nodes
+from .runs import FlowRun, TaskRun
+from .serialization import TaskSpec
+from .state_layer import error_info
+from .states import SUCCESS_TYPES, TERMINAL_TYPES, State, StateType
+
+if TYPE_CHECKING:
+    from .tasks import Task
+
+__all__ = ["RunEngine", "new_run_id"]
+
+#: Poll period for leaves that Dask failed without an event (lost workers, lost scheduler).
+_CRASH_POLL = 0.5
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class _Router:
+    """One executor subscription per topic, shared by the runs using it; dispatch by run id."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._routes: dict[str, dict[str, Callable[[Any], None]]] = {}
+
+    def attach(self, executor: Executor, topic: str, run_id: str, handler: Callable[[Any], None]) -> None:
+        with self._lock:
+            runs = self._routes.get(topic)
+            if runs is None:
+                runs = self._routes[topic] = {}
+                executor.subscribe(topic, functools.partial(_dispatch, runs))
+            runs[run_id] = handler
+
+    def detach(self, executor: Executor, topic: str, run_id: str) -> None:
+        with self._lock:
+            runs = self._routes.get(topic)
+            if runs is None:
+                return
+            runs.pop(run_id, None)
+            if not runs:
+                del self._routes[topic]
+                executor.unsubscribe(topic)
+
+
+def _dispatch(runs: Mapping[str, Callable[[Any], None]], message: Any) -> None:
+    handler = runs.get(message.get("run")) if isinstance(message, dict) else None
+    if handler is not None:
+        handler(message)
+
+
+_ROUTER = _Router()
+
+
+class RunEngine:
+    """One flow run on the driver; see the module docstring."""
+
+    flush_bound = 10_000
+
+    def __init__(
+        self,
+        flow_name: str,
+        parameters: Mapping[str, Any],
+        executor: Executor | None,
+        timeout: float | None = None,
+        compile_only: bool = False,
+    ) -> None:
+        self.run = FlowRun(new_run_id(), flow_name, parameters)
+        self.executor = executor
+        self.timeout = timeout
+        self.compile_only = compile_only
+        #: Called with every raw state event (recorders, progress displays); must not block.
+        self.listeners: list[Callable[[Mapping[str, Any]], None]] = []
+        self.compiled: dict[str, Any] = {}
+        self._pending: list[TaskFuture[Any]] = []
+        self._counter = 0
+        self._specs: dict[int, tuple[Task[Any, Any], TaskSpec]] = {}
+        self._inflight: dict[str, Handle] = {}
+        self._drained = threading.Event()
+        self._lock = threading.Lock()
+        self._topic = ""
+
+    # -- building -------------------------------------------------------------
+
+    def add(
+        self,
+        task: Task[Any, Any],
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        wait_for: list[TaskFuture[Any]] | None,
+        name: str,
+    ) -> TaskFuture[Any]:
+        template = build_template(args, kwargs, wait_for)
+        for ref in template.refs:
+            if ref._engine is not self:
+                message = (
+                    f"task {name!r} got a TaskFuture of {ref.name!r} from another flow run; "
+                    "pass its value (.result()) instead"
+                )
+                raise FlowDefinitionError(message)
+        key = f"{task.name}-{self.run.id}-{self._counter}"
+        self._counter += 1
+        future: TaskFuture[Any] = TaskFuture(
+            self, task, key, name, template.args, template.kwargs, template.refs,
+            frozenset(template.allow) if template.allow else None, template.fill,
+        )
+        self._pending.append(future)
+        if len(self._pending) >= self.flush_bound and not self.compile_only:
+            self.flush()
+        return future
+
+    def _spec_for(self, task: Task[Any, Any]) -> TaskSpec:
+        entry = self._specs.get(id(task))
+        if entry is None:
+            spec = TaskSpec.build(f"{self.run.id}:{len(self._specs)}", task.fn, task.options, self._topic,
+                                  self.run.id)
+            entry = self._specs[id(task)] = (task, spec)
+        return entry[1]
+
+    # -- flushing -------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Compile every pending node and submit them as one graph."""
+        if not self._pending:
+            return
+        nodes, self._pending = self._pending, []
+        graph, annotations, leaves = compile_nodes(nodes, self._spec_for)
+        task_runs = self.run.task_runs
+        for node in nodes:
+            task_runs[node.key] = TaskRun(node.key, node.task.name, node.name)
+        if self.compile_only:
+            self.compiled.update(graph)
+            return
+        assert self.executor is not None
+        alive_refs = [weakref.ref(node) for node in nodes]
+        del nodes, node
+        # Only nodes user code still holds survive dropping our list; they (and
+        # the leaves) are the keys whose results must stay on the cluster.
+        alive = [n for ref in alive_refs if (n := ref()) is not None]
+        wanted = list(dict.fromkeys([*leaves, *(n.key for n in alive)]))
+        handles = self.executor.submit(graph, wanted, annotations)
+        by_key = dict(zip(wanted, handles))
+        for n in alive:
+            n._handle = by_key[n.key]
+        with self._lock:
+            for key in leaves:
+                if task_runs[key].state not in TERMINAL_TYPES:
+                    self._inflight[key] = by_key[key]
+
+    # -- events ---------------------------------------------------------------
+
+    def _on_event(self, event: Mapping[str, Any]) -> None:
+        with self._lock:
+            record = self.run.task_runs.get(event["key"])
+            if record is None or not record.apply(event):
+                return
+            if record.state in TERMINAL_TYPES:
+                for key in event.get("handled") or ():
+                    upstream = self.run.task_runs.get(key)
+                    if upstream is not None:
+                        upstream.handled = True
+                if self._inflight.pop(record.key, None) is not None and not self._inflight:
+                    self._drained.set()
+        for listener in self.listeners:
+            listener(event)
+
+    # -- values for user code -------------------------------------------------
+
+    def _handle_of(self, future: TaskFuture[Any]) -> Handle:
+        if future._engine is not self:
+            raise FlowDefinitionError(f"the TaskFuture of {future.name!r} belongs to another flow run")
+        if self.compile_only:
+            message = (
+                f"flow {self.run.flow_name!r} needs the value of task {future.name!r} while compiling; "
+                "compile() only works for flows whose graph does not depend on task values"
+            )
+            raise FlowDefinitionError(message)
+        if future._handle is None:
+            self.flush()
+        assert future._handle is not None
+        return future._handle
+
+    def value_of(self, future: TaskFuture[Any], timeout: float | None) -> Any:
+        state = self._handle_of(future).result(timeout)
+        return state.result() if isinstance(state, State) else state
+
+    def wait_for_future(self, future: TaskFuture[Any], timeout: float | None) -> bool:
+        assert self.executor is not None
+        return self.executor.wait([self._handle_of(future)], timeout)
+
+    def length_of(self, future: TaskFuture[Any]) -> int | None:
+        """The length of a future's list/tuple result, from its state event (None if unknown)."""
+        self.wait_for_future(future, None)
+        record = self.run.task_runs.get(future.key)
+        if record is not None and record.state in SUCCESS_TYPES:
+            return record.length
+        future.result()  # raises the upstream's error
+        return None
+
+    def state_of(self, future: TaskFuture[Any]) -> State:
+        record = self.run.task_runs.get(future.key)
+        return record.to_state() if record is not None else State(StateType.PENDING, key=future.key)
+
+    # -- the whole run --------------------------------------------------------
+
+    def execute(self, body: Callable[[], Any]) -> FlowRun:
+        """Run ``body`` as this flow run's body and return the finished ``FlowRun``."""
+        run = self.run
+        executor = self.executor
+        assert executor is not None
+        executor.start()
+        run.executor = executor.describe()
+        run.start = time.time()
+        deadline = None if self.timeout is None else run.start + self.timeout
+        self._topic = executor.event_topic
+        _ROUTER.attach(executor, self._topic, run.id, self._on_event)
+        try:
+            token = engine_var.set(self)
+            try:
+                returned = body()
+            finally:
+                engine_var.reset(token)
+            self.flush()
+            if not self._wait_all(deadline):
+                self._stop(StateType.TIMED_OUT, f"flow run exceeded its timeout of {self.timeout:g} s")
+            else:
+                self._mark_unreported()
+                run.value = self._resolve(returned)
+                self._decide()
+        except KeyboardInterrupt:
+            self._stop(StateType.CANCELLED, "interrupted by the user (KeyboardInterrupt)")
+            raise
+        except BaseException as exc:
+            self._stop(StateType.FAILED, f"the flow body raised {type(exc).__name__}: {exc}")
+            run.body_error = exc
+        finally:
+            _ROUTER.detach(executor, self._topic, run.id)
+            run.end = time.time()
+        return run
+
+    def _wait_all(self, deadline: float | None) -> bool:
+        """Wait until no leaf is outstanding or every outstanding leaf is done (erred); False on timeout."""
+        while True:
+            self._drained.clear()
+            with self._lock:
+                outstanding = list(self._inflight.values())
+            if not outstanding or all(h.done() for h in outstanding):
+                return True
+            del outstanding
+            wait = _CRASH_POLL if deadline is None else min(_CRASH_POLL, deadline - time.time())
+            if wait <= 0:
+                return False
+            self._drained.wait(wait)
+
+    def _mark_unreported(self) -> None:
+        """Task runs Dask failed without running the state layer become Crashed, with Dask's error."""
+        crash: BaseException | None = None
+        for handle in list(self._inflight.values()):
+            crash = crash or handle.exception()
+        self._inflight.clear()
+        unreported = [tr for tr in self.run.task_runs.values() if tr.state not in TERMINAL_TYPES]
+        if not unreported:
+            return
+        now = time.time()
+        detail = f"{type(crash).__name__}: {crash}" if crash is not None else "no state was reported"
+        info = error_info(crash) if crash is not None else None
+        for record in unreported:
+            record.mark(StateType.CRASHED, now, f"the task's worker or scheduler failed ({detail})", info)
+        if crash is not None and _is_connection_loss(crash):
+            self.run.state = StateType.CRASHED
+            self.run.message = f"lost the Dask scheduler during the run ({detail})"
+
+    def _resolve(self, returned: Any) -> Any:
+        futures: list[TaskFuture[Any]] = []
+        _collect_futures(returned, futures)
+        if not futures:
+            return returned
+        values: dict[str, Any] = {}
+        assert self.executor is not None
+        done = [f for f in futures if self.run.task_runs[f.key].state in SUCCESS_TYPES]
+        try:
+            states = self.executor.gather([self._handle_of(f) for f in done])
+        except Exception:  # noqa: BLE001 - fall back to one by one and leave the lost ones None
+            states = []
+            for f in done:
+                try:
+                    states.append(self._handle_of(f).result())
+                except Exception:  # noqa: BLE001
+                    states.append(None)
+        for f, state in zip(done, states):
+            values[f.key] = state.data if isinstance(state, State) else None
+        return _replace_futures(returned, values)
+
+    def _decide(self) -> None:
+        run = self.run
+        if run.state is not StateType.RUNNING:
+            return
+        failures = run.unhandled_failures()
+        if failures:
+            run.state = StateType.FAILED
+            run.message = f"{len(failures)} task run(s) failed: " + ", ".join(tr.name for tr in failures[:5])
+        else:
+            run.state = StateType.COMPLETED
+
+    def _stop(self, state: StateType, message: str) -> None:
+        """End the run early: cancel what has not run on the executor and mark the rest."""
+        run = self.run
+        self._pending.clear()
+        with self._lock:
+            handles = list(self._inflight.values())
+            self._inflight.clear()
+        if self.executor is not None and handles:
+            try:
+                self.executor.cancel(handles)
+            except Exception:  # noqa: BLE001 - the connection may be what failed
+                pass
+        now = time.time()
+        for record in list(run.task_runs.values()):
+            if record.state not in TERMINAL_TYPES:
+                record.mark(StateType.CANCELLED, now, f"cancelled: {message}")
+        run.state, run.message = state, message
+
+
+def _is_connection_loss(exc: BaseException) -> bool:
+    import concurrent.futures
+
+    return isinstance(exc, (concurrent.futures.CancelledError, ConnectionError)) or "connection" in str(exc).lower()
+
+
+def _collect_futures(value: Any, out: list[TaskFuture[Any]]) -> None:
+    if isinstance(value, TaskFuture):
+        out.append(value)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            _collect_futures(item, out)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_futures(item, out)
+
+
+def _replace_futures(value: Any, values: Mapping[str, Any]) -> Any:
+    if isinstance(value, TaskFuture):
+        return values.get(value.key)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_replace_futures(v, values) for v in value]
+        if isinstance(value, tuple) and hasattr(value, "_fields"):
+            return type(value)(*items)
+        return type(value)(items)
+    if isinstance(value, dict):
+        return {k: _replace_futures(v, values) for k, v in value.items()}
+    return value

@@ -1,0 +1,123 @@
+"""``@flow``: a function whose body builds a graph of task calls and runs it.
+
+``etl(day="...")`` validates the parameters, runs the body on the driver
+(task calls inside it become lazy nodes), flushes and waits, and returns the
+body's return value with every ``TaskFuture`` in it replaced by its value, or
+raises ``FlowRunFailed``. ``return_state=True`` and ``flow.run(...)`` return
+the ``FlowRun`` instead. A flow called inside a running flow is a subflow:
+its tasks join the parent's graph.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+from executors import Executor
+
+from .context import current_engine
+from .engine import RunEngine
+from .errors import FlowDefinitionError
+from .options import FlowOptions, make_options
+from .parameters import ParameterValidator
+from .runs import FlowRun
+
+__all__ = ["Flow", "default_executor", "flow"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_DEFAULT: list[Executor] = []
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_executor() -> Executor:
+    """The process-wide default: a ``DaskExecutor`` on the embedded ``LocalCluster``."""
+    with _DEFAULT_LOCK:
+        if not _DEFAULT:
+            from executors import DaskExecutor
+
+            _DEFAULT.append(DaskExecutor())
+        return _DEFAULT[0]
+
+
+class Flow(Generic[P, R]):
+    """A function made into a flow; see the module docstring."""
+
+    def __init__(self, fn: Callable[P, R], options: FlowOptions) -> None:
+        if not callable(fn):
+            raise FlowDefinitionError(f"@flow decorates a function, got {type(fn).__name__}")
+        self.fn = fn
+        self.options = options
+        self.name = options.name
+        self.parameters = ParameterValidator(self.name, fn)
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return f"<Flow {self.name!r}>"
+
+    def with_options(self, **changes: Any) -> Flow[P, R]:
+        """A copy of this flow with some options changed (name, executor, timeout, log_prints)."""
+        return Flow(self.fn, make_options(FlowOptions, f"flow {self.name!r}", self.options, changes))
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return_state = bool(kwargs.pop("return_state", False))
+        parent = current_engine()
+        if parent is not None:
+            return self._run_as_subflow(parent, args, kwargs)
+        run = self.run(*args, **kwargs)
+        return run if return_state else run.result()  # type: ignore[return-value]
+
+    def run(self, *args: Any, executor: Executor | None = None, **kwargs: Any) -> FlowRun:
+        """Run the flow and return its ``FlowRun`` whatever the outcome."""
+        params = self.parameters.validate(args, kwargs)
+        chosen = executor or self.options.executor or default_executor()
+        if not isinstance(chosen, Executor):
+            raise FlowDefinitionError(
+                f"flow {self.name!r}: executor must be an Executor such as LocalExecutor() or DaskExecutor(), "
+                f"got {type(chosen).__name__}"
+            )
+        engine = RunEngine(self.name, params, chosen, timeout=self.options.timeout)
+        return engine.execute(functools.partial(self.fn, **params))
+
+    def _run_as_subflow(self, parent: RunEngine, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        params = self.parameters.validate(args, kwargs)
+        parent.run.subflows.append(self.name)
+        return self.fn(**params)
+
+    def compile(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The Dask graph (key -> ``dask.task_spec.Task``) of a static flow, without running it."""
+        params = self.parameters.validate(args, kwargs)
+        engine = RunEngine(self.name, params, None, compile_only=True)
+        from .context import engine_var
+
+        token = engine_var.set(engine)
+        try:
+            self.fn(**params)
+        finally:
+            engine_var.reset(token)
+        engine.flush()
+        return engine.compiled
+
+
+@overload
+def flow(fn: Callable[P, R], /) -> Flow[P, R]: ...
+
+
+@overload
+def flow(*, name: str | None = None, **options: Any) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
+
+
+def flow(fn: Callable[P, R] | None = None, /, **options: Any) -> Flow[P, R] | Callable[[Callable[P, R]], Flow[P, R]]:
+    """Make a function a flow: ``@flow`` or ``@flow(name=..., executor=..., timeout=...)``."""
+
+    def decorate(func: Callable[P, R]) -> Flow[P, R]:
+        name = options.get("name") or getattr(func, "__name__", None) or type(func).__name__
+        built = make_options(FlowOptions, f"flow {name!r}", FlowOptions(name=name), {**options, "name": name})
+        return Flow(func, built)
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate

@@ -1,0 +1,135 @@
+"""Compiling lazy ``TaskFuture`` nodes into a Dask graph.
+
+Two steps, one at each end of a node's life:
+
+* ``build_template`` runs when a task is called inside a flow. It walks the
+  arguments once, swapping each ``TaskFuture`` (or ``allow_failure`` /
+  mapped item) for a ``Slot`` that indexes the node's upstream list, and
+  wraps containers that hold slots in ``Deep``, so the worker only walks what
+  needs filling.
+* ``compile_nodes`` runs at a flush. Each node becomes one
+  ``dask.task_spec.Task`` whose callable is the state layer's ``run_task``,
+  whose first argument is the small ``TaskCall`` record and whose further
+  arguments reference the upstream keys: as a plain ``TaskRef`` inside the
+  same flush, or as the executor's handle (itself a ``TaskRef``) for keys of
+  an earlier flush. Nodes then drop their arguments and upstream links, so
+  the driver keeps nothing of a compiled node that user code does not hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from dask.task_spec import Task, TaskRef
+
+from .errors import FlowDefinitionError
+from .futures import MappedItem, TaskFuture, allow_failure, unmapped
+from .serialization import TaskSpec
+from .state_layer import Deep, Slot, TaskCall, run_task
+
+if TYPE_CHECKING:
+    from .tasks import Task as UserTask
+
+__all__ = ["Template", "build_template", "compile_nodes"]
+
+_CONTAINERS = (list, tuple, set, frozenset, dict)
+
+
+class Template:
+    """The argument template of one call and the upstream futures its slots index."""
+
+    __slots__ = ("allow", "args", "fill", "kwargs", "refs")
+
+    def __init__(self) -> None:
+        self.refs: list[TaskFuture[Any]] = []
+        self.allow: set[int] = set()
+        self.fill = False
+        self.args: tuple[Any, ...] = ()
+        self.kwargs: dict[str, Any] = {}
+
+
+def build_template(
+    args: tuple[Any, ...], kwargs: Mapping[str, Any], wait_for: list[TaskFuture[Any]] | None = None
+) -> Template:
+    template = Template()
+    index: dict[tuple[int, bool], int] = {}
+
+    def ref(future: TaskFuture[Any], raw: bool) -> int:
+        slot = index.get((id(future), raw))
+        if slot is None:
+            slot = index[(id(future), raw)] = len(template.refs)
+            template.refs.append(future)
+            if raw:
+                template.allow.add(slot)
+        return slot
+
+    def convert(value: Any) -> Any:
+        kind = type(value)
+        if kind is TaskFuture:
+            template.fill = True
+            return Slot(ref(value, False))
+        if kind is allow_failure:
+            template.fill = True
+            return Slot(ref(value.future, True))
+        if kind is MappedItem:
+            template.fill = True
+            return Slot(ref(value.future, False), value.index)
+        if kind is unmapped:
+            return convert(value.value)
+        if kind in _CONTAINERS:
+            if kind is dict:
+                items = {k: convert(v) for k, v in value.items()}
+                changed = any(items[k] is not v for k, v in value.items())
+                return Deep(items) if changed else value
+            converted = [convert(v) for v in value]
+            if any(c is not v for c, v in zip(converted, value)):
+                return Deep(kind(converted))
+            return value
+        return value
+
+    template.args = tuple(convert(a) for a in args)
+    template.kwargs = {k: convert(v) for k, v in kwargs.items()}
+    for future in wait_for or ():
+        if not isinstance(future, TaskFuture):
+            raise FlowDefinitionError(f"wait_for= takes TaskFutures from this flow, got {type(future).__name__}")
+        ref(future, False)
+    return template
+
+
+def compile_nodes(
+    nodes: list[TaskFuture[Any]],
+    spec_for: Callable[[UserTask[Any, Any]], TaskSpec],
+) -> tuple[dict[str, Task], dict[str, Mapping[str, Any]], list[str]]:
+    """Compile ``nodes`` (in creation order, so dependencies come first) into one graph.
+
+    Returns the graph, the per-key Dask annotations, and the keys no other
+    node of this graph depends on (the leaves, whose completion means the
+    whole graph finished).
+    """
+    graph: dict[str, Task] = {}
+    annotations: dict[str, Mapping[str, Any]] = {}
+    has_dependent: set[str] = set()
+    for node in nodes:
+        refs: list[Any] = []
+        for dep in node._refs or ():
+            if dep._handle is not None:
+                refs.append(dep._handle)
+            elif dep.key in graph:
+                refs.append(TaskRef(dep.key))
+                has_dependent.add(dep.key)
+            else:
+                message = (
+                    f"task {node.name!r} depends on {dep.name!r}, which belongs to another flow run or was "
+                    "never submitted; pass values, not futures, between flow runs"
+                )
+                raise FlowDefinitionError(message)
+        allow = frozenset(node._allow) if node._allow else None
+        assert node._args is not None and node._kwargs is not None
+        call = TaskCall(spec_for(node.task), node.key, node.name, node._args, node._kwargs, node._fill, allow)
+        graph[node.key] = Task(node.key, run_task, call, *refs)
+        if node.task.annotations:
+            annotations[node.key] = node.task.annotations
+        node._args = node._kwargs = node._refs = None
+    leaves = [key for key in graph if key not in has_dependent]
+    return graph, annotations, leaves

@@ -1,0 +1,258 @@
+"""The state layer: what runs on the worker around every task call.
+
+``run_task(call, *upstream_states)`` is the callable of every Dask task a flow
+compiles to. It receives the final ``State`` of each upstream key and:
+
+1. applies the task's trigger (``allow_failure`` upstreams only need to be
+   finished), returning Skipped with a reason when it says no;
+2. resolves the argument template: upstream slots become values (or the
+   ``State`` itself for ``allow_failure``);
+3. calls the function under the retry policy and the timeout, waiting out
+   retry delays on the injected clock (a blocking wait, never a spin);
+4. turns every exception into a Failed / TimedOut state carrying the error's
+   type, message and traceback text, and ``Skip`` into Skipped; an
+   unpicklable result becomes Failed too, since it could not leave the worker;
+5. emits exactly one final state event (plus one per retry) and returns the
+   ``State``. A user's exception never escapes into Dask, so Dask keeps
+   running independent branches and downstream triggers see the failure.
+
+``execute`` is the same logic with the clock as a parameter, so triggers,
+retries and timeouts are tested without a cluster and without sleeping.
+"""
+
+from __future__ import annotations
+
+import pickle
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from executors import events
+
+from .clock import SYSTEM_CLOCK, Clock
+from .errors import OrchestratorError, Skip, TaskTimedOut, UnpicklableValue
+from .serialization import TaskSpec, unpicklable_reason
+from .states import FAILED_TYPES, SUCCESS_TYPES, ErrorInfo, State, StateType
+from .timeouts import call_with_timeout
+from .triggers import skip_reason
+
+__all__ = ["Deep", "Slot", "TaskCall", "error_info", "execute", "run_task"]
+
+
+class Slot:
+    """Where an upstream value goes in a call's arguments: upstream ``index``, optionally item ``item``."""
+
+    __slots__ = ("index", "item")
+
+    def __init__(self, index: int, item: int | None = None) -> None:
+        self.index = index
+        self.item = item
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Slot, (self.index, self.item))
+
+
+class Deep:
+    """A list, tuple, dict or set argument that has slots somewhere inside it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Deep, (self.value,))
+
+
+class TaskCall:
+    """The small, picklable record of one task call: spec, key, name and argument template.
+
+    ``allow`` holds the upstream indexes passed as ``State`` (``allow_failure``);
+    ``fill`` says whether the template has slots at all, to skip the walk when not.
+    """
+
+    __slots__ = ("allow", "args", "fill", "key", "kwargs", "name", "spec")
+
+    def __init__(
+        self,
+        spec: TaskSpec,
+        key: str,
+        name: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        fill: bool,
+        allow: frozenset[int] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.key = key
+        self.name = name
+        self.args = args
+        self.kwargs = kwargs
+        self.fill = fill
+        self.allow = allow
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (TaskCall, (self.spec, self.key, self.name, self.args, self.kwargs, self.fill, self.allow))
+
+    def __repr__(self) -> str:
+        return f"TaskCall({self.key!r})"
+
+
+def run_task(call: TaskCall, *upstream: State) -> State:
+    """The Dask-facing entry point of every compiled task."""
+    return execute(call, upstream, SYSTEM_CLOCK)
+
+
+def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
+    """Run one task call to a final ``State``; see the module docstring."""
+    fn, options, topic, run_id = call.spec.load()
+    sink = events.sink(topic)
+    start = clock.now()
+    handled: list[str] | None = None
+
+    if upstream:
+        allow = call.allow
+        checked = upstream if not allow else [s for i, s in enumerate(upstream) if i not in allow]
+        try:
+            go = options.trigger(checked)
+        except Exception as exc:  # noqa: BLE001 - a broken trigger fails its task, not the worker
+            return _finish(call, sink, run_id, options.name, _failed(exc, call.name, start, clock, 0), None)
+        if not go:
+            state = State(StateType.SKIPPED, message=skip_reason(options.trigger, checked), start=start,
+                          end=start)
+            return _finish(call, sink, run_id, options.name, state, None)
+        handled = [s.key for s in upstream if s.type in FAILED_TYPES and s.key] or None
+
+    if call.fill:
+        values = [s if call.allow and i in call.allow else _value_of(s) for i, s in enumerate(upstream)]
+        args = tuple(_fill(a, values) for a in call.args)
+        kwargs = {k: _fill(v, values) for k, v in call.kwargs.items()}
+    else:
+        args, kwargs = call.args, call.kwargs
+
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            if options.timeout is not None:
+                value = call_with_timeout(fn, args, kwargs, options.timeout, call.name)
+            else:
+                value = fn(*args, **kwargs)
+        except Skip as skip:
+            state = State(StateType.SKIPPED, message=skip.reason, start=start, end=clock.now(), attempt=attempt)
+            break
+        except Exception as exc:  # noqa: BLE001 - the whole point: nothing escapes into Dask
+            if options.should_retry(exc, attempt):
+                delay = options.retry_delay_for(attempt)
+                retrying = _failed(exc, call.name, start, clock, attempt, StateType.RETRYING)
+                retrying.message = f"attempt {attempt} failed; retry {attempt} of {options.retries} in {delay:g} s"
+                _emit(call, sink, run_id, options.name, retrying, None)
+                clock.sleep(delay)
+                continue
+            kind = StateType.TIMED_OUT if isinstance(exc, TaskTimedOut) else StateType.FAILED
+            state = _failed(exc, call.name, start, clock, attempt, kind)
+            break
+        else:
+            reason = unpicklable_reason(value)
+            if reason is not None:
+                problem = UnpicklableValue(call.name, "result", type(value).__qualname__, reason)
+                state = _failed(problem, call.name, start, clock, attempt)
+            else:
+                state = State(StateType.COMPLETED, value, start=start, end=clock.now(), attempt=attempt)
+            break
+    return _finish(call, sink, run_id, options.name, state, handled)
+
+
+def _value_of(state: State) -> Any:
+    """An upstream's value as an argument: its result, its exception if it failed, else None."""
+    if state.type in SUCCESS_TYPES:
+        return state.data
+    return state.data if isinstance(state.data, BaseException) else None
+
+
+def _fill(template: Any, values: list[Any]) -> Any:
+    if isinstance(template, Slot):
+        value = values[template.index]
+        return value if template.item is None else value[template.item]
+    if isinstance(template, Deep):
+        inner = template.value
+        if isinstance(inner, dict):
+            return {k: _fill(v, values) for k, v in inner.items()}
+        return type(inner)(_fill(v, values) for v in inner)
+    return template
+
+
+def error_info(exc: BaseException) -> ErrorInfo:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return ErrorInfo(type(exc).__name__, str(exc), text)
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception itself if it survives pickling, else a stand-in carrying its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 - unpicklable user exceptions are common
+        return OrchestratorError(f"{type(exc).__name__}: {exc}")
+
+
+def _failed(
+    exc: BaseException, name: str, start: float, clock: Clock, attempt: int, kind: StateType = StateType.FAILED
+) -> State:
+    return State(kind, _portable(exc), message=f"{type(exc).__name__}: {exc}", error=error_info(exc),
+                 start=start, end=clock.now(), attempt=attempt)
+
+
+def _finish(
+    call: TaskCall, sink: events.Sink, run_id: str, task: str, state: State, handled: list[str] | None
+) -> State:
+    state.key = call.key
+    state.worker = sink.worker
+    _emit(call, sink, run_id, task, state, handled)
+    return state
+
+
+def _emit(call: TaskCall, sink: events.Sink, run_id: str, task: str, state: State, handled: list[str] | None) -> None:
+    event: dict[str, Any] = {
+        "run": run_id,
+        "key": call.key,
+        "task": task,
+        "name": call.name,
+        "state": state.type.value,
+        "ts": state.end,
+        "start": state.start,
+        "end": state.end,
+        "attempt": state.attempt,
+        "worker": sink.worker,
+        "message": state.message,
+        "error": state.error.as_dict() if state.error is not None else None,
+    }
+    if handled:
+        event["handled"] = handled
+    if state.type in FAILED_TYPES and isinstance(state.data, BaseException):
+        # So FlowRunFailed can chain the real exception without fetching the state.
+        event["exc"] = pickle.dumps(state.data)
+    if state.type is StateType.COMPLETED and isinstance(state.data, (list, tuple)):
+        # Lets the driver map over this result without fetching it.
+        event["len"] = len(state.data)
+    sink.emit(event)
+
+
+def fail_unpicklable(
+    topic: str, run_id: str, task: str, key: str, name: str, what: str, type_name: str, reason: str,
+    *upstream: State,
+) -> State:
+    """Stands in for a call whose arguments or function could not be pickled for the cluster."""
+    sink = events.sink(topic)
+    now = SYSTEM_CLOCK.now()
+    problem = UnpicklableValue(name, what, type_name, reason)
+    state = _failed(problem, name, now, SYSTEM_CLOCK, 0)
+    state.key, state.worker = key, sink.worker
+    _emit(TaskCall(None, key, name, (), {}, False), sink, run_id, task, state, None)  # type: ignore[arg-type]
+    return state
+
+
+def run_inline(spec: TaskSpec, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> State:
+    """Run a task call right here (a task called outside any flow), through the same layer."""
+    return execute(TaskCall(spec, name, name, args, kwargs, False), (), SYSTEM_CLOCK)
+
