@@ -43,8 +43,8 @@ from .errors import FlowDefinitionError
 from .futures import TaskFuture
 from .graph import build_template, compile_nodes
 from .runs import FlowRun, TaskRun
-from .serialization import TaskSpec
-from .state_layer import error_info
+from .serialization import TaskSpec, unpicklable_reason
+from .state_layer import error_info, fail_unpicklable
 from .states import SUCCESS_TYPES, TERMINAL_TYPES, State, StateType
 
 if TYPE_CHECKING:
@@ -181,7 +181,13 @@ class RunEngine:
         # the leaves) are the keys whose results must stay on the cluster.
         alive = [n for ref in alive_refs if (n := ref()) is not None]
         wanted = list(dict.fromkeys([*leaves, *(n.key for n in alive)]))
-        handles = self.executor.submit(graph, wanted, annotations)
+        try:
+            handles = self.executor.submit(graph, wanted, annotations)
+        except Exception:
+            # The graph did not pickle: fail just the calls that cannot, and resubmit.
+            if not self.executor.pickles_graph or not _replace_unpicklable(graph, self._topic, self.run.id):
+                raise
+            handles = self.executor.submit(graph, wanted, annotations)
         by_key = dict(zip(wanted, handles))
         for n in alive:
             n._handle = by_key[n.key]
@@ -362,6 +368,28 @@ class RunEngine:
             if record.state not in TERMINAL_TYPES:
                 record.mark(StateType.CANCELLED, now, f"cancelled: {message}")
         run.state, run.message = state, message
+
+
+def _replace_unpicklable(graph: dict[str, Any], topic: str, run_id: str) -> bool:
+    """Swap every node whose call cannot be pickled for one that reports Failed; True if any."""
+    from dask.task_spec import Task as DaskTask
+
+    replaced = False
+    for key, node in graph.items():
+        call, *refs = node.args
+        if unpicklable_reason(call) is None:
+            continue
+        what, culprit = "function", call.spec.load()[0]
+        for position, value in [*enumerate(call.args), *call.kwargs.items()]:
+            if unpicklable_reason(value) is not None:
+                what, culprit = f"argument {position!r}", value
+                break
+        reason = unpicklable_reason(culprit) or "cannot be pickled"
+        task = call.spec.load()[1].name
+        graph[key] = DaskTask(key, fail_unpicklable, topic, run_id, task, key, call.name, what,
+                              type(culprit).__qualname__, reason, *refs)
+        replaced = True
+    return replaced
 
 
 def _is_connection_loss(exc: BaseException) -> bool:
