@@ -52,49 +52,64 @@ class Template:
 def build_template(
     args: tuple[Any, ...], kwargs: Mapping[str, Any], wait_for: list[TaskFuture[Any]] | None = None
 ) -> Template:
-    template = Template()
-    index: dict[tuple[int, bool], int] = {}
+    # A class, not nested closures: a recursive closure is a reference cycle that
+    # would keep every upstream future alive until the garbage collector runs.
+    return _TemplateBuilder().build(args, kwargs, wait_for)
 
-    def ref(future: TaskFuture[Any], raw: bool) -> int:
-        slot = index.get((id(future), raw))
+
+class _TemplateBuilder:
+    __slots__ = ("index", "template")
+
+    def __init__(self) -> None:
+        self.template = Template()
+        self.index: dict[tuple[int, bool], int] = {}
+
+    def build(
+        self, args: tuple[Any, ...], kwargs: Mapping[str, Any], wait_for: list[TaskFuture[Any]] | None
+    ) -> Template:
+        template = self.template
+        template.args = tuple(self.convert(a) for a in args)
+        template.kwargs = {k: self.convert(v) for k, v in kwargs.items()}
+        for future in wait_for or ():
+            if not isinstance(future, TaskFuture):
+                raise FlowDefinitionError(
+                    f"wait_for= takes TaskFutures from this flow, got {type(future).__name__}"
+                )
+            self.ref(future, False)
+        return template
+
+    def ref(self, future: TaskFuture[Any], raw: bool) -> int:
+        slot = self.index.get((id(future), raw))
         if slot is None:
-            slot = index[(id(future), raw)] = len(template.refs)
-            template.refs.append(future)
+            slot = self.index[(id(future), raw)] = len(self.template.refs)
+            self.template.refs.append(future)
             if raw:
-                template.allow.add(slot)
+                self.template.allow.add(slot)
         return slot
 
-    def convert(value: Any) -> Any:
+    def convert(self, value: Any) -> Any:
         kind = type(value)
         if kind is TaskFuture:
-            template.fill = True
-            return Slot(ref(value, False))
+            self.template.fill = True
+            return Slot(self.ref(value, False))
         if kind is allow_failure:
-            template.fill = True
-            return Slot(ref(value.future, True))
+            self.template.fill = True
+            return Slot(self.ref(value.future, True))
         if kind is MappedItem:
-            template.fill = True
-            return Slot(ref(value.future, False), value.index)
+            self.template.fill = True
+            return Slot(self.ref(value.future, False), value.index)
         if kind is unmapped:
-            return convert(value.value)
+            return self.convert(value.value)
         if kind in _CONTAINERS:
             if kind is dict:
-                items = {k: convert(v) for k, v in value.items()}
+                items = {k: self.convert(v) for k, v in value.items()}
                 changed = any(items[k] is not v for k, v in value.items())
                 return Deep(items) if changed else value
-            converted = [convert(v) for v in value]
+            converted = [self.convert(v) for v in value]
             if any(c is not v for c, v in zip(converted, value)):
                 return Deep(kind(converted))
             return value
         return value
-
-    template.args = tuple(convert(a) for a in args)
-    template.kwargs = {k: convert(v) for k, v in kwargs.items()}
-    for future in wait_for or ():
-        if not isinstance(future, TaskFuture):
-            raise FlowDefinitionError(f"wait_for= takes TaskFutures from this flow, got {type(future).__name__}")
-        ref(future, False)
-    return template
 
 
 def compile_nodes(
