@@ -1,0 +1,181 @@
+"""DaskExecutor against real `dask scheduler` and `dask worker` processes on 127.0.0.1.
+
+Each process is started with subprocess and stopped by its PID; the kill test
+really kills a worker process mid-task.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from executors import DaskExecutor, SchedulerUnreachable
+from orchestrator import flow, task
+
+pytestmark = pytest.mark.cluster
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(20)
+
+
+class RealCluster:
+    """A scheduler and two no-nanny workers, as separate processes."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.log = (tmp / "cluster.log").open("wb")
+        self._start([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(self.port),
+                     "--no-dashboard"])
+        self.workers = [
+            self._start([str(BIN / "dask"), "worker", self.address, "--host", "127.0.0.1", "--no-nanny",
+                         "--nthreads", "1", "--no-dashboard", "--name", f"w{i}"], cwd=tmp)
+            for i in range(2)
+        ]
+
+    def _start(self, argv: list[str], cwd: Path | None = None) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd)
+        self.processes.append(process)
+        return process
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            stop(process)
+        self.log.close()
+
+
+@pytest.fixture
+def real_cluster(tmp_path: Path) -> Iterator[RealCluster]:
+    cluster = RealCluster(tmp_path)
+    try:
+        executor = DaskExecutor(address=cluster.address, connect_timeout=60)
+        executor.client.wait_for_workers(2, timeout=120)
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@task
+def square(x: int) -> int:
+    return x * x
+
+
+@task
+def total(xs: list[int]) -> int:
+    return sum(xs)
+
+
+@task
+def where(x: int) -> str:
+    from distributed import get_worker
+
+    return str(get_worker().address)
+
+
+def test_flow_runs_on_remote_processes_through_address(real_cluster: RealCluster) -> None:
+    """A flow given address= runs on the scheduler's two worker processes."""
+
+    @flow(executor=DaskExecutor(address=real_cluster.address))
+    def squares(n: int) -> tuple[int, list[str]]:
+        return total(square.map(range(n))), where.map(range(8))
+
+    value, workers = squares(20)
+    assert value == sum(i * i for i in range(20))
+    run = squares.run(20)
+    assert {tr.worker for tr in run.task_runs.values()} <= set(
+        DaskExecutor(address=real_cluster.address).client.scheduler_info()["workers"]
+    )
+    assert all(w.startswith("tcp://127.0.0.1:") for w in workers)
+
+
+def test_killed_worker_task_reruns_and_flow_completes(real_cluster: RealCluster, tmp_path: Path) -> None:
+    """Killing a worker by PID mid-task: Dask reruns the task on the other worker and the result is right."""
+    marker = tmp_path / "first-attempt-pid"
+
+    @task
+    def slow_once(x: int) -> int:
+        if not marker.exists():
+            marker.write_text(str(os.getpid()))
+            time.sleep(120)  # killed long before this ends
+        return x * 10
+
+    executor = DaskExecutor(address=real_cluster.address)
+
+    @flow(executor=executor)
+    def resilient() -> int:
+        return total([slow_once(4), square(3)])
+
+    import threading
+
+    outcome: dict[str, Any] = {}
+    runner = threading.Thread(target=lambda: outcome.update(run=resilient.run()))
+    runner.start()
+    deadline = time.monotonic() + 120
+    while not marker.exists() or not marker.read_text():
+        assert time.monotonic() < deadline, "the task never started"
+        time.sleep(0.05)
+    victim = int(marker.read_text())
+    assert victim in {p.pid for p in real_cluster.workers}
+    os.kill(victim, signal.SIGKILL)
+    runner.join(180)
+    assert not runner.is_alive()
+    run = outcome["run"]
+    assert run.value == 49
+    survivor = run.by_name("slow_once").worker
+    assert survivor is not None
+    assert survivor in executor.client.scheduler_info()["workers"]
+
+
+def test_unreachable_scheduler_errors_within_the_connect_timeout() -> None:
+    """An address where nothing listens gives SchedulerUnreachable within the connect timeout."""
+    address = f"tcp://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    with pytest.raises(SchedulerUnreachable, match=f"no Dask scheduler answered at {address}"):
+        DaskExecutor(address=address, connect_timeout=2).start()
+    assert time.monotonic() - started < 2 + 30  # backstop only: it must not hang
+
+
+def test_ten_thousand_tasks_leave_only_referenced_results(local_cluster: Any) -> None:
+    """A 10,000-task flow completes, and afterwards the cluster holds none of its intermediate results."""
+    executor = DaskExecutor(cluster=local_cluster)
+
+    @flow(executor=executor)
+    def fan(n: int) -> int:
+        return total([square(i) for i in range(n)])
+
+    run = fan.run(10_000)
+    assert run.value == sum(i * i for i in range(10_000))
+    assert len(run.task_runs) == 10_001 and run.counts() == {"Completed": 10_001}
+
+    def keys_of_run(dask_scheduler: Any, run_id: str) -> list[str]:
+        return [str(k) for k in dask_scheduler.tasks if run_id in str(k)]
+
+    deadline = time.monotonic() + 60
+    while remaining := executor.client.run_on_scheduler(keys_of_run, run_id=run.id):
+        assert time.monotonic() < deadline, f"still held after the run: {remaining[:5]}"
+        time.sleep(0.1)
