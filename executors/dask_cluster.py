@@ -86,7 +86,7 @@ class DaskExecutor(Executor):
     def describe(self) -> str:
         if self._client is None:
             return "DaskExecutor(not started)"
-        return f"DaskExecutor({self._client.scheduler.address})"
+        return f"DaskExecutor({self._client.scheduler_info().get('address', '?')})"
 
     def start(self) -> None:
         if self._client is not None and self._client.status == "running":
@@ -100,7 +100,7 @@ class DaskExecutor(Executor):
             if self.cluster is not None:
                 self._client = self._new_client(self.cluster)
             elif self.cluster_class is not None:
-                with _saturation(self.worker_saturation):
+                with _Saturation(self.worker_saturation):
                     self._owned_cluster = self.cluster_class(**self.cluster_kwargs)
                 if self.adapt is not None:
                     self._owned_cluster.adapt(**self.adapt)
@@ -218,7 +218,7 @@ def _freeze(annotation: Mapping[str, Any]) -> Any:
     return tuple(sorted((k, repr(v)) for k, v in annotation.items()))
 
 
-class _saturation:
+class _Saturation:
     """Set worker-saturation while a scheduler is created (it reads the value once, at start)."""
 
     def __init__(self, value: float | None) -> None:
@@ -245,7 +245,7 @@ def embedded_client(worker_saturation: float | None = None) -> Client:
             return client  # type: ignore[no-any-return]
         from distributed import Client, LocalCluster
 
-        with _saturation(worker_saturation), warnings.catch_warnings():
+        with _Saturation(worker_saturation), warnings.catch_warnings():
             # A busy default dashboard port only moves the dashboard; say nothing.
             warnings.simplefilter("ignore", UserWarning)
             cluster = LocalCluster(host="127.0.0.1", dashboard_address="127.0.0.1:0")

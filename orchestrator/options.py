@@ -83,13 +83,13 @@ class TaskOptions:
             object.__setattr__(self, "tags", frozenset({self.tags}))
         elif not isinstance(self.tags, frozenset):
             object.__setattr__(self, "tags", frozenset(self.tags))
-        if self.resources is not None:
-            if not isinstance(self.resources, Mapping) or not all(
-                isinstance(k, str) and isinstance(v, (int, float)) for k, v in self.resources.items()
-            ):
-                raise FlowDefinitionError(
-                    f"{who}: resources maps resource names to amounts, like {{'GPU': 1}}, got {self.resources!r}"
-                )
+        if self.resources is not None and (
+            not isinstance(self.resources, Mapping)
+            or not all(isinstance(k, str) and isinstance(v, (int, float)) for k, v in self.resources.items())
+        ):
+            raise FlowDefinitionError(
+                f"{who}: resources maps resource names to amounts, like {{'GPU': 1}}, got {self.resources!r}"
+            )
         if not isinstance(self.priority, int):
             raise FlowDefinitionError(f"{who}: priority must be an int, got {self.priority!r}")
 
@@ -112,13 +112,15 @@ class TaskOptions:
         elif callable(delay):
             seconds = float(delay(attempt))
         else:
-            seconds = float(delay)  # type: ignore[arg-type]
+            seconds = float(delay)  # type: ignore[arg-type]  # the remaining case: a number
         if self.retry_jitter and seconds:
             seconds *= 1 + (rng or random).uniform(-self.retry_jitter, self.retry_jitter)
-        return max(seconds, 0.0)
+        return max(float(seconds), 0.0)
 
 
-def exponential_backoff(base: float = 1.0, factor: float = 2.0, max_delay: float | None = None) -> Callable[[int], float]:
+def exponential_backoff(
+    base: float = 1.0, factor: float = 2.0, max_delay: float | None = None
+) -> Callable[[int], float]:
     """A ``retry_delay`` of ``base * factor ** (attempt - 1)`` seconds, capped at ``max_delay``."""
     if base < 0 or factor < 1:
         raise FlowDefinitionError(f"exponential_backoff needs base >= 0 and factor >= 1, got {base!r}, {factor!r}")

@@ -137,7 +137,7 @@ class FlowRun:
             self.id,
             [(tr.name, tr.error, tr.state.value) for tr in failures],
             [exc for tr in failures if (exc := tr.exception()) is not None],
-            reason=self.message if not failures else "",
+            reason=(self.message or "") if not failures else "",
         )
 
     def result(self) -> Any:

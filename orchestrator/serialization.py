@@ -60,7 +60,7 @@ class TaskSpec:
         if loaded is None:
             assert self._payload is not None
             loaded = self._loaded = pickle.loads(self._payload)
-        return loaded  # type: ignore[return-value]
+        return loaded
 
 
 def _restore(token: str, payload: bytes) -> TaskSpec:

@@ -37,7 +37,7 @@ class _Abandoned(BaseException):
 def _dask_thread_state() -> dict[str, Any] | None:
     if "distributed" not in sys.modules:
         return None
-    from distributed.worker import thread_state
+    from distributed.worker import thread_state  # type: ignore[attr-defined]
 
     return dict(vars(thread_state))
 
@@ -57,7 +57,7 @@ def call_with_timeout(
         try:
             if dask_state is not None:
                 # get_dask_client() and worker_client() read this thread-local.
-                from distributed.worker import thread_state
+                from distributed.worker import thread_state  # type: ignore[attr-defined]
 
                 vars(thread_state).update(dask_state)
             try:

@@ -69,7 +69,7 @@ def test_with_options_changes_only_what_is_given() -> None:
 
 def test_unknown_option_is_named() -> None:
     """An unknown task option raises FlowDefinitionError listing the valid ones."""
-    with pytest.raises(FlowDefinitionError, match="unknown option.*retires"):
+    with pytest.raises(FlowDefinitionError, match=r"unknown option.*retires"):
         task(retires=3)(lambda: None)
 
 

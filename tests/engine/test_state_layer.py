@@ -186,16 +186,16 @@ def test_unpicklable_result_fails_naming_task_and_type() -> None:
 def test_unpicklable_exception_is_replaced_by_a_portable_one() -> None:
     """A user exception that does not pickle is carried as a stand-in with its text."""
 
-    class Weird(Exception):
+    class WeirdError(Exception):
         def __init__(self, a: int, b: int) -> None:
             super().__init__(f"{a}/{b}")
 
     def broken() -> None:
-        raise Weird(1, 2)
+        raise WeirdError(1, 2)
 
     state = execute(call_of(broken), (), FakeClock())
     pickle.loads(pickle.dumps(state))
-    assert "Weird" in str(state.data)
+    assert "WeirdError" in str(state.data)
 
 
 def test_timeout_abandons_a_blocking_call_promptly() -> None:

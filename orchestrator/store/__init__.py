@@ -1,0 +1,44 @@
+"""The run store: where flow runs, task runs, their transitions and logs are recorded.
+
+``open_store()`` returns a ``RunStore``; today that is always a ``SQLiteStore``
+on one file, and the protocol leaves room for a server database later. The
+driver writes through it (flow run state, heartbeats, batched task events and
+logs), and the CLI and the dashboard read from it. Importing this package opens
+nothing.
+"""
+
+from .errors import AmbiguousRunIdError, StoreError
+from .location import default_store_path, open_store
+from .protocol import RunStore
+from .records import (
+    STATES,
+    TERMINAL_STATES,
+    FlowRunRow,
+    LogEvent,
+    LogRow,
+    TaskError,
+    TaskEvent,
+    TaskRunRow,
+    TransitionRow,
+)
+from .schema import SCHEMA_VERSION
+from .sqlite import SQLiteStore
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "STATES",
+    "TERMINAL_STATES",
+    "AmbiguousRunIdError",
+    "FlowRunRow",
+    "LogEvent",
+    "LogRow",
+    "RunStore",
+    "SQLiteStore",
+    "StoreError",
+    "TaskError",
+    "TaskEvent",
+    "TaskRunRow",
+    "TransitionRow",
+    "default_store_path",
+    "open_store",
+]

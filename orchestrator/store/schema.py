@@ -1,0 +1,177 @@
+"""The SQLite schema, as an ordered list of migrations, and the code that applies them.
+
+The schema version is SQLite's ``PRAGMA user_version``: it lives in the file
+header, costs no table, and changes atomically with the migration that sets it.
+``MIGRATIONS[i]`` takes a database from version ``i`` to ``i + 1``. Never edit a
+released migration; append a new one.
+
+Design notes for version 1:
+
+* Timestamps are REAL seconds since the epoch, as ``time.time()`` gives them.
+* ``task_runs`` holds each task run's latest state and is upserted by key;
+  ``ts`` there is the timestamp of the event that set the state, which is what
+  keeps late, out-of-order events from regressing it. ``task_transitions`` and
+  ``flow_transitions`` keep every change, append-only.
+* There are no foreign keys: SQLite leaves them unenforced unless each
+  connection opts in, and checking them would cost the hot event path.
+* Columns are called ``started``/``ended`` rather than ``start``/``end``
+  because ``END`` is an SQL keyword.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import Final
+
+from .errors import StoreError
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "migrate",
+    "schema_version",
+    "split_statements",
+]
+
+_V1: Final = """
+CREATE TABLE flow_runs (
+    run_id      TEXT NOT NULL PRIMARY KEY,
+    flow_name   TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    parameters  TEXT NOT NULL DEFAULT '{}',
+    started     REAL NOT NULL,
+    ended       REAL,
+    heartbeat   REAL,
+    message     TEXT,
+    host        TEXT,
+    pid         INTEGER
+);
+CREATE INDEX flow_runs_by_started ON flow_runs (started);
+CREATE INDEX flow_runs_by_flow ON flow_runs (flow_name, started);
+CREATE INDEX flow_runs_by_state ON flow_runs (state, started);
+
+CREATE TABLE flow_transitions (
+    id       INTEGER PRIMARY KEY,
+    run_id   TEXT NOT NULL,
+    state    TEXT NOT NULL,
+    ts       REAL NOT NULL,
+    message  TEXT
+);
+CREATE INDEX flow_transitions_by_run ON flow_transitions (run_id, ts);
+
+CREATE TABLE task_runs (
+    run_id         TEXT NOT NULL,
+    key            TEXT NOT NULL,
+    task           TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    ts             REAL NOT NULL,
+    started        REAL,
+    ended          REAL,
+    attempt        INTEGER NOT NULL DEFAULT 1,
+    worker         TEXT,
+    message        TEXT,
+    error_type     TEXT,
+    error_message  TEXT,
+    traceback      TEXT,
+    PRIMARY KEY (run_id, key)
+);
+
+CREATE TABLE task_transitions (
+    id             INTEGER PRIMARY KEY,
+    run_id         TEXT NOT NULL,
+    key            TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    ts             REAL NOT NULL,
+    attempt        INTEGER NOT NULL DEFAULT 1,
+    worker         TEXT,
+    message        TEXT,
+    error_type     TEXT,
+    error_message  TEXT,
+    traceback      TEXT
+);
+CREATE INDEX task_transitions_by_run ON task_transitions (run_id, key);
+
+CREATE TABLE logs (
+    id       INTEGER PRIMARY KEY,
+    run_id   TEXT NOT NULL,
+    key      TEXT,
+    name     TEXT,
+    level    TEXT NOT NULL,
+    ts       REAL NOT NULL,
+    message  TEXT NOT NULL
+);
+CREATE INDEX logs_by_run ON logs (run_id, ts);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1,)
+SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
+
+
+def split_statements(script: str) -> Iterator[str]:
+    """Yield the complete SQL statements of ``script`` one by one.
+
+    ``Connection.executescript`` would be simpler, but it commits any open
+    transaction first, so a migration could not be applied atomically with the
+    version bump. ``sqlite3.complete_statement`` knows about semicolons inside
+    strings and trigger bodies, which a naive ``split(";")`` does not.
+    """
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statement = pending.strip()
+            pending = ""
+            if statement.rstrip(";").strip():
+                yield statement
+    if pending.strip():
+        shown = pending.strip()[:200]
+        message = f"migration script ends with an incomplete SQL statement: {shown!r}"
+        raise StoreError(message)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """Return the schema version stored in the database file (0 for a new file)."""
+    row = conn.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[str] = MIGRATIONS) -> int:
+    """Bring the database up to ``len(migrations)`` and return the version it is now at.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). All pending
+    migrations run in one ``BEGIN IMMEDIATE`` transaction, and the version is
+    read again once the write lock is held, so processes opening a new store
+    at the same moment apply each migration exactly once.
+    """
+    target = len(migrations)
+    if _checked_version(conn, target) == target:
+        return target
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while we waited for the write lock.
+        current = _checked_version(conn, target)
+        for script in migrations[current:]:
+            for statement in split_statements(script):
+                conn.execute(statement)
+        if current < target:
+            # PRAGMA takes no bound parameters; ``target`` is an int we computed.
+            conn.execute(f"PRAGMA user_version = {int(target)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return target
+
+
+def _checked_version(conn: sqlite3.Connection, target: int) -> int:
+    current = schema_version(conn)
+    if current > target:
+        message = (
+            f"the run store has schema version {current}, but this daskflow knows only up to "
+            f"version {target}; upgrade daskflow, or point DASKFLOW_HOME at another directory"
+        )
+        raise StoreError(message)
+    return current
