@@ -50,6 +50,8 @@ def unregister_local(topic: str) -> None:
 
 def sink(topic: str) -> Sink:
     """The sink for ``topic`` in the current task; call in the thread that runs the task."""
+    if not topic:
+        return _NOWHERE  # a task called outside any flow, or a graph handed to plain Dask
     handler = _LOCAL_HANDLERS.get(topic)
     if handler is not None:
         return Sink(handler, None)

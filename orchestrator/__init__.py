@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from executors import Executor, LocalExecutor
 
+from .conditional import case, ifelse, merge
 from .dask_client import get_dask_client
+from .dask_graph import DaskGraph, to_dask
 from .errors import (
     ExecutorError,
     FlowDefinitionError,
@@ -21,15 +23,27 @@ from .errors import (
     UnpicklableValue,
 )
 from .flows import Flow, flow
-from .futures import TaskFuture, allow_failure, unmapped
+from .futures import TaskFuture, allow_failure, flatten, unmapped
 from .options import FlowOptions, TaskOptions, exponential_backoff
+from .prefect1 import Parameter
+from .run_logs import NoRunContext, get_run_logger
 from .runs import FlowRun, TaskRun
 from .states import State, StateType
 from .tasks import Task, task
-from .triggers import all_failed, all_finished, all_successful, always, any_failed, any_successful
+from .triggers import (
+    all_failed,
+    all_finished,
+    all_successful,
+    always,
+    any_failed,
+    any_successful,
+    not_all_skipped,
+)
+from .visualize import GraphView
 
 __all__ = [
     "DaskExecutor",
+    "DaskGraph",
     "Executor",
     "ExecutorError",
     "Flow",
@@ -37,8 +51,11 @@ __all__ = [
     "FlowOptions",
     "FlowRun",
     "FlowRunFailed",
+    "GraphView",
     "LocalExecutor",
+    "NoRunContext",
     "OrchestratorError",
+    "Parameter",
     "SchedulerUnreachable",
     "Skip",
     "State",
@@ -57,10 +74,17 @@ __all__ = [
     "always",
     "any_failed",
     "any_successful",
+    "case",
     "exponential_backoff",
+    "flatten",
     "flow",
     "get_dask_client",
+    "get_run_logger",
+    "ifelse",
+    "merge",
+    "not_all_skipped",
     "task",
+    "to_dask",
     "unmapped",
 ]
 

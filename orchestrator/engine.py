@@ -28,6 +28,7 @@ thread); ``_on_event`` only updates small records under a lock and never blocks.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
@@ -87,7 +88,7 @@ class _Router:
 
 
 def _dispatch(runs: Mapping[str, Callable[[Any], None]], message: Any) -> None:
-    handler = runs.get(message.get("run")) if isinstance(message, dict) else None
+    handler = runs.get(str(message.get("run"))) if isinstance(message, dict) else None
     if handler is not None:
         handler(message)
 
@@ -171,6 +172,7 @@ class RunEngine:
         task_runs = self.run.task_runs
         for node in nodes:
             task_runs[node.key] = TaskRun(node.key, node.task.name, node.name)
+        self.run.record_edges(graph)  # for flow_run.visualize(): keys only, no arguments
         if self.compile_only:
             self.compiled.update(graph)
             return
@@ -199,6 +201,11 @@ class RunEngine:
     # -- events ---------------------------------------------------------------
 
     def _on_event(self, event: Mapping[str, Any]) -> None:
+        if "kind" in event:
+            # Not a state change (a batch of log records): only the listeners want it.
+            for listener in self.listeners:
+                listener(event)
+            return
         with self._lock:
             record = self.run.task_runs.get(event["key"])
             if record is None or not record.apply(event):
@@ -279,7 +286,7 @@ class RunEngine:
         except KeyboardInterrupt:
             self._stop(StateType.CANCELLED, "interrupted by the user (KeyboardInterrupt)")
             raise
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - the body's error ends the run Failed and is kept
             self._stop(StateType.FAILED, f"the flow body raised {type(exc).__name__}: {exc}")
             run.body_error = exc
         finally:
@@ -359,10 +366,8 @@ class RunEngine:
             handles = list(self._inflight.values())
             self._inflight.clear()
         if self.executor is not None and handles:
-            try:
+            with contextlib.suppress(Exception):  # the connection may be what failed
                 self.executor.cancel(handles)
-            except Exception:  # noqa: BLE001 - the connection may be what failed
-                pass
         now = time.time()
         for record in list(run.task_runs.values()):
             if record.state not in TERMINAL_TYPES:

@@ -6,6 +6,10 @@ body's return value with every ``TaskFuture`` in it replaced by its value, or
 raises ``FlowRunFailed``. ``return_state=True`` and ``flow.run(...)`` return
 the ``FlowRun`` instead. A flow called inside a running flow is a subflow:
 its tasks join the parent's graph.
+
+``Flow("name")`` (a string instead of a function) makes a Prefect 1 style
+flow built in a ``with`` block; see orchestrator.prefect1. Flow hooks and
+``log_prints`` are applied here, around the engine's run.
 """
 
 from __future__ import annotations
@@ -13,16 +17,22 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast, overload
 
 from executors import Executor
 
 from .context import current_engine
 from .engine import RunEngine
 from .errors import FlowDefinitionError
+from .hooks import run_flow_hooks
 from .options import FlowOptions, make_options
 from .parameters import ParameterValidator
+from .prints import flow_prints
+from .recorder import observe
 from .runs import FlowRun
+
+if TYPE_CHECKING:
+    from .visualize import GraphView
 
 __all__ = ["Flow", "default_executor", "flow"]
 
@@ -46,6 +56,14 @@ def default_executor() -> Executor:
 class Flow(Generic[P, R]):
     """A function made into a flow; see the module docstring."""
 
+    def __new__(cls, fn: Any = None, *args: Any, **kwargs: Any) -> Flow[P, R]:
+        if cls is Flow and isinstance(fn, str):
+            # Prefect 1: Flow("name") is a flow built in a `with` block; Python then runs its __init__.
+            from .prefect1 import FlowBlock
+
+            return cast("Flow[P, R]", object.__new__(FlowBlock))
+        return object.__new__(cls)
+
     def __init__(self, fn: Callable[P, R], options: FlowOptions) -> None:
         if not callable(fn):
             raise FlowDefinitionError(f"@flow decorates a function, got {type(fn).__name__}")
@@ -53,7 +71,7 @@ class Flow(Generic[P, R]):
         self.options = options
         self.name = options.name
         self.parameters = ParameterValidator(self.name, fn)
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
 
     def __repr__(self) -> str:
         return f"<Flow {self.name!r}>"
@@ -66,9 +84,9 @@ class Flow(Generic[P, R]):
         return_state = bool(kwargs.pop("return_state", False))
         parent = current_engine()
         if parent is not None:
-            return self._run_as_subflow(parent, args, kwargs)
-        run = self.run(*args, **kwargs)
-        return run if return_state else run.result()  # type: ignore[return-value]
+            return self._run_as_subflow(parent, args, kwargs)  # type: ignore[no-any-return]
+        run = self.run(*args, **cast("dict[str, Any]", kwargs))
+        return cast(R, run if return_state else run.result())
 
     def run(self, *args: Any, executor: Executor | None = None, **kwargs: Any) -> FlowRun:
         """Run the flow and return its ``FlowRun`` whatever the outcome."""
@@ -80,12 +98,16 @@ class Flow(Generic[P, R]):
                 f"got {type(chosen).__name__}"
             )
         engine = RunEngine(self.name, params, chosen, timeout=self.options.timeout)
-        return engine.execute(functools.partial(self.fn, **params))
+        body = flow_prints(functools.partial(self.fn, **params), self.options.log_prints)
+        with observe(engine):  # the run store record, heartbeats, and the CLI's progress display
+            run = engine.execute(body)
+        run_flow_hooks(self, run)
+        return run
 
     def _run_as_subflow(self, parent: RunEngine, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         params = self.parameters.validate(args, kwargs)
         parent.run.subflows.append(self.name)
-        return self.fn(**params)
+        return cast("Callable[..., Any]", self.fn)(**params)
 
     def compile(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The Dask graph (key -> ``dask.task_spec.Task``) of a static flow, without running it."""
@@ -95,11 +117,17 @@ class Flow(Generic[P, R]):
 
         token = engine_var.set(engine)
         try:
-            self.fn(**params)
+            cast("Callable[..., Any]", self.fn)(**params)
         finally:
             engine_var.reset(token)
         engine.flush()
         return engine.compiled
+
+    def visualize(self, *args: Any, **kwargs: Any) -> GraphView:
+        """Draw the graph ``compile(*args, **kwargs)`` returns, as SVG (``.svg``; inline in Jupyter)."""
+        from .visualize import GraphView
+
+        return GraphView.of_graph(self.compile(*args, **kwargs), title=self.name)
 
 
 @overload

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .engine import RunEngine
     from .tasks import Task
 
-__all__ = ["TaskFuture", "allow_failure", "unmapped"]
+__all__ = ["TaskFuture", "allow_failure", "flatten", "unmapped"]
 
 R = TypeVar("R")
 
@@ -69,6 +69,18 @@ class TaskFuture(Generic[R]):
         """This task run's latest known state (Pending until it reports)."""
         return self._engine.state_of(self)
 
+    def set_upstream(self, *upstream: Any) -> None:
+        """Make this call wait for ``upstream`` calls (Prefect 1 style); it must not be submitted yet."""
+        from .prefect1 import set_dependencies
+
+        set_dependencies(self, upstream_tasks=upstream)
+
+    def set_downstream(self, *downstream: Any) -> None:
+        """Make ``downstream`` calls wait for this one (Prefect 1 style); they must not be submitted yet."""
+        from .prefect1 import set_dependencies
+
+        set_dependencies(self, downstream_tasks=downstream)
+
     def _misuse(self, what: str) -> NoReturn:
         message = (
             f"{what} of a TaskFuture for task {self.name!r} is not its value: the task has not run yet. "
@@ -91,6 +103,19 @@ class TaskFuture(Generic[R]):
 
 class unmapped:  # noqa: N801 - lower case like Prefect's, since users write it inline
     """Pass this argument whole to every mapped call instead of mapping over it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class flatten:  # noqa: N801 - lower case like Prefect's
+    """In ``task.map(...)``: map over the concatenation of a list of lists instead of over the outer list.
+
+    Takes a list of lists, a ``TaskFuture`` of one, or a list of ``TaskFuture``s
+    of lists (the output of an earlier map).
+    """
 
     __slots__ = ("value",)
 

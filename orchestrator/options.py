@@ -15,10 +15,12 @@ from typing import Any
 from .errors import FlowDefinitionError
 from .triggers import Trigger, all_successful
 
-__all__ = ["FlowOptions", "RetryDelay", "TaskOptions", "exponential_backoff", "make_options"]
+__all__ = ["FlowOptions", "Hook", "RetryDelay", "TaskOptions", "exponential_backoff", "make_options"]
 
 RetryDelay = float | Sequence[float] | Callable[[int], float]
 RetryOn = tuple[type[BaseException], ...] | Callable[[BaseException], bool] | None
+#: A state hook: called with (task or flow, its run, the state); see orchestrator.hooks.
+Hook = Callable[[Any, Any, Any], object]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +31,8 @@ class TaskOptions:
     or a callable from the attempt number (1 for the first retry) to seconds.
     ``retry_jitter`` spreads each delay by up to that fraction either way.
     ``retry_on`` limits retries to some exception types, or to a predicate.
+    ``on_completion`` / ``on_failure`` / ``on_retry`` take a hook or a list of
+    hooks ``(task, task_run, state)``, run on the worker (so they must pickle).
     """
 
     name: str = ""
@@ -42,9 +46,13 @@ class TaskOptions:
     resources: Mapping[str, float] | None = None
     priority: int = 0
     log_prints: bool = False
+    on_completion: tuple[Hook, ...] = ()
+    on_failure: tuple[Hook, ...] = ()
+    on_retry: tuple[Hook, ...] = ()
 
     def __post_init__(self) -> None:
         who = f"task {self.name!r}"
+        _normalise_hooks(self, who, ("on_completion", "on_failure", "on_retry"))
         if not isinstance(self.retries, int) or self.retries < 0:
             raise FlowDefinitionError(f"{who}: retries must be a whole number >= 0, got {self.retries!r}")
         delay = self.retry_delay
@@ -141,10 +149,25 @@ class FlowOptions:
     executor: Any = None
     timeout: float | None = None
     log_prints: bool = False
+    #: Hooks ``(flow, flow_run, state)``, run on the driver once the run ended.
+    on_completion: tuple[Hook, ...] = ()
+    on_failure: tuple[Hook, ...] = ()
+    on_crashed: tuple[Hook, ...] = ()
 
     def __post_init__(self) -> None:
+        _normalise_hooks(self, f"flow {self.name!r}", ("on_completion", "on_failure", "on_crashed"))
         if self.timeout is not None and (not isinstance(self.timeout, (int, float)) or self.timeout <= 0):
             raise FlowDefinitionError(f"flow {self.name!r}: timeout must be seconds > 0 or None, got {self.timeout!r}")
+
+
+def _normalise_hooks(options: Any, who: str, names: tuple[str, ...]) -> None:
+    """Accept one hook or a list of them; store a tuple of callables."""
+    for name in names:
+        value = getattr(options, name)
+        hooks = (value,) if callable(value) else tuple(value or ())
+        if not all(callable(h) for h in hooks):
+            raise FlowDefinitionError(f"{who}: {name} takes a function (task_or_flow, run, state) or a list of them")
+        object.__setattr__(options, name, hooks)
 
 
 def make_options(cls: type[Any], who: str, base: Any, changes: Mapping[str, Any]) -> Any:

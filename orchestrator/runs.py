@@ -10,10 +10,13 @@ from __future__ import annotations
 import pickle
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import FlowRunFailed
 from .states import FAILED_TYPES, TERMINAL_TYPES, ErrorInfo, State, StateType
+
+if TYPE_CHECKING:
+    from .visualize import GraphView
 
 __all__ = ["FlowRun", "TaskRun"]
 
@@ -103,6 +106,8 @@ class FlowRun:
         self.message: str | None = None
         self.task_runs: dict[str, TaskRun] = {}
         self.subflows: list[str] = []
+        #: Each task run's upstream keys, for ``visualize()``.
+        self.edges: dict[str, tuple[str, ...]] = {}
         self.value: Any = None
         self.executor: str = ""
         #: The exception the flow body itself raised, if it did.
@@ -122,6 +127,16 @@ class FlowRun:
 
     def unhandled_failures(self) -> list[TaskRun]:
         return [tr for tr in self.task_runs.values() if tr.state in FAILED_TYPES and not tr.handled]
+
+    def record_edges(self, graph: Mapping[str, Any]) -> None:
+        """Keep the upstream keys of each node of a compiled graph (``dask.task_spec`` nodes)."""
+        self.edges.update((key, tuple(node.dependencies)) for key, node in graph.items())
+
+    def visualize(self) -> GraphView:
+        """This run's graph as SVG, each node coloured by its task run's state (inline in Jupyter)."""
+        from .visualize import GraphView
+
+        return GraphView.of_run(self)
 
     def by_name(self, name: str) -> TaskRun:
         """The task run with display name ``name`` (``"transform[3]"`` or a task name)."""

@@ -12,9 +12,10 @@ compiles to. It receives the final ``State`` of each upstream key and:
 4. turns every exception into a Failed / TimedOut state carrying the error's
    type, message and traceback text, and ``Skip`` into Skipped; an
    unpicklable result becomes Failed too, since it could not leave the worker;
-5. emits exactly one final state event (plus one per retry) and returns the
-   ``State``. A user's exception never escapes into Dask, so Dask keeps
-   running independent branches and downstream triggers see the failure.
+5. runs the task's state hooks (orchestrator.hooks), then emits exactly one
+   final state event (plus one per retry) and returns the ``State``. A
+   user's exception never escapes into Dask, so Dask keeps running
+   independent branches and downstream triggers see the failure.
 
 ``execute`` is the same logic with the clock as a parameter, so triggers,
 retries and timeouts are tested without a cluster and without sleeping.
@@ -31,10 +32,14 @@ from executors import events
 
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import OrchestratorError, Skip, TaskTimedOut, UnpicklableValue
+from .hooks import run_task_hooks
+from .prints import task_prints
+from .run_logs import in_task_context
 from .serialization import TaskSpec, unpicklable_reason
 from .states import FAILED_TYPES, SUCCESS_TYPES, ErrorInfo, State, StateType
 from .timeouts import call_with_timeout
 from .triggers import skip_reason
+from .watchdog import RUNNING_WATCH
 
 __all__ = ["Deep", "Slot", "TaskCall", "error_info", "execute", "run_task"]
 
@@ -107,6 +112,8 @@ def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
     """Run one task call to a final ``State``; see the module docstring."""
     fn, options, topic, run_id = call.spec.load()
     sink = events.sink(topic)
+    # get_run_logger() in the call, and a Running event if it lasts (run_logs, watchdog).
+    fn = in_task_context(task_prints(fn, options.log_prints), run_id, call.key, options.name, call.name, sink)
     start = clock.now()
     handled: list[str] | None = None
 
@@ -116,7 +123,9 @@ def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
         try:
             go = options.trigger(checked)
         except Exception as exc:  # noqa: BLE001 - a broken trigger fails its task, not the worker
-            return _finish(call, sink, run_id, options.name, _failed(exc, call.name, start, clock, 0), None)
+            state = _failed(exc, call.name, start, clock, 0)
+            run_task_hooks(call, options, state, sink.worker)
+            return _finish(call, sink, run_id, options.name, state, None)
         if not go:
             state = State(StateType.SKIPPED, message=skip_reason(options.trigger, checked), start=start,
                           end=start)
@@ -146,6 +155,7 @@ def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
                 delay = options.retry_delay_for(attempt)
                 retrying = _failed(exc, call.name, start, clock, attempt, StateType.RETRYING)
                 retrying.message = f"attempt {attempt} failed; retry {attempt} of {options.retries} in {delay:g} s"
+                run_task_hooks(call, options, retrying, sink.worker)
                 _emit(call, sink, run_id, options.name, retrying, None)
                 clock.sleep(delay)
                 continue
@@ -160,6 +170,8 @@ def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
             else:
                 state = State(StateType.COMPLETED, value, start=start, end=clock.now(), attempt=attempt)
             break
+    # Hooks before the final event: when the driver hears the state, they are done.
+    run_task_hooks(call, options, state, sink.worker)
     return _finish(call, sink, run_id, options.name, state, handled)
 
 
@@ -208,6 +220,7 @@ def _finish(
 ) -> State:
     state.key = call.key
     state.worker = sink.worker
+    RUNNING_WATCH.end(call.key)  # a timed-out call's thread lives on; it must not report Running after this
     _emit(call, sink, run_id, task, state, handled)
     return state
 

@@ -4,6 +4,10 @@ Inside a flow, ``t(...)`` and ``t.submit(...)`` return a ``TaskFuture`` at
 once and ``t.map(...)`` a list of them. Outside any flow, calling a task runs
 it right away through the same state layer (retries and timeout apply) and
 returns its value. ``t.fn`` is the undecorated function.
+
+Inside ``case(...)`` blocks (orchestrator.conditional) every call also waits
+for the blocks' hidden condition nodes, and inside a Prefect 1 ``with
+Flow(...)`` block calls and maps are recorded for replay (orchestrator.prefect1).
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from .context import current_engine
+from .context import conditions_var, current_engine
 from .errors import FlowDefinitionError
-from .futures import MappedItem, TaskFuture, unmapped
+from .futures import MappedItem, TaskFuture, flatten, unmapped
 from .options import TaskOptions, make_options
 from .serialization import TaskSpec
 from .state_layer import run_inline
@@ -39,7 +43,7 @@ class Task(Generic[P, R]):
         self.fn = fn
         self.options = options
         self.name = options.name
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
         annotations: dict[str, Any] = {}
         if options.priority:
             annotations["priority"] = options.priority
@@ -70,8 +74,23 @@ class Task(Generic[P, R]):
             raise FlowDefinitionError(message)
         return self._call(args, kwargs)  # type: ignore[no-any-return]
 
+    def set_upstream(self, *upstream: Any, flow: Any = None) -> None:
+        """Prefect 1: add this task to the ``with Flow(...)`` block (or ``flow=``) after ``upstream``."""
+        from .prefect1 import set_dependencies
+
+        set_dependencies(self, upstream_tasks=upstream, flow=flow)
+
+    def set_downstream(self, *downstream: Any, flow: Any = None) -> None:
+        """Prefect 1: add this task to the ``with Flow(...)`` block (or ``flow=``) before ``downstream``."""
+        from .prefect1 import set_dependencies
+
+        set_dependencies(self, downstream_tasks=downstream, flow=flow)
+
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], name: str | None = None) -> Any:
         wait_for = _pop_wait_for(self.name, kwargs)
+        conditions = conditions_var.get()
+        if conditions:
+            wait_for = [*(wait_for or ()), *conditions]
         engine = current_engine()
         if engine is None:
             if wait_for:
@@ -85,18 +104,25 @@ class Task(Generic[P, R]):
         spec = TaskSpec.build(token, self.fn, self.options, "", "")
         return run_inline(spec, self.name, args, kwargs).result()  # type: ignore[no-any-return]
 
-    def map(self, *args: Any, **kwargs: Any) -> list[TaskFuture[R]]:
+    def map(self, *args: Any, **kwargs: Any) -> list[Any]:
         """One call per item of the iterable arguments; wrap an argument in ``unmapped`` to pass it whole.
 
         Mapping over a ``TaskFuture`` runs what is pending and waits for it
         first, since the number of calls depends on its value.
         """
+        engine = current_engine()
+        if engine is not None:
+            from .prefect1 import BlockRecorder
+
+            if isinstance(engine, BlockRecorder):
+                # The item count may depend on values that exist only at run time: replay the map then.
+                return engine.record_map(self, args, kwargs)  # type: ignore[return-value]
         wait_for = kwargs.pop("wait_for", None)
         upstream = kwargs.pop("upstream_tasks", None)
-        engine = current_engine()
         columns: list[tuple[int | str, list[Any] | None, Any]] = []
         lengths: dict[str, int] = {}
-        for position, value in [*enumerate(args), *kwargs.items()]:
+        positions: list[tuple[int | str, Any]] = [*enumerate(args), *kwargs.items()]
+        for position, value in positions:
             items = self._map_items(engine, position, value)
             columns.append((position, items, value))
             if items is not None:
@@ -135,6 +161,17 @@ class Task(Generic[P, R]):
         """The items mapped over for one argument, or None if it is passed whole."""
         if isinstance(value, unmapped):
             return None
+        if isinstance(value, flatten):
+            inner = value.value
+            if isinstance(inner, TaskFuture) or (
+                isinstance(inner, (list, tuple)) and any(isinstance(v, TaskFuture) for v in inner)
+            ):
+                if engine is None:
+                    raise FlowDefinitionError(f"task {self.name!r}: flatten() of TaskFutures works inside a flow")
+                # Concatenate on the cluster, then map over that one future by its length alone.
+                value = _CONCAT._call((inner,), {}, f"flatten[{self.name}]")
+            else:
+                return [item for sub in inner for item in sub]
         if isinstance(value, TaskFuture):
             length = engine.length_of(value)
             if length is None:
@@ -185,3 +222,11 @@ def task(fn: Callable[P, R] | None = None, /, **options: Any) -> Task[P, R] | Ca
     if fn is not None:
         return decorate(fn)
     return decorate
+
+
+def _concat(lists: Iterable[Iterable[Any]]) -> list[Any]:
+    return [item for sub in lists for item in sub]
+
+
+#: The hidden task behind ``flatten(future)`` in ``task.map``.
+_CONCAT: Task[[Iterable[Iterable[Any]]], list[Any]] = Task(_concat, TaskOptions(name="flatten"))

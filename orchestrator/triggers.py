@@ -4,6 +4,11 @@ A trigger is any callable ``(Sequence[State]) -> bool``. The default,
 ``all_successful``, is the only one that refuses failed upstreams; a task that
 runs under any other trigger with failed upstreams *handles* those failures,
 so they no longer fail the flow run.
+
+``not_all_skipped`` is what ``merge(...)`` runs under: every upstream finished
+well (Completed or Skipped) and at least one branch actually ran. Skips caused
+by a false ``case(...)`` condition keep their reason, "condition false", all
+the way down the branch, so the states say why a task did not run.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Callable, Sequence
 from .states import FAILED_TYPES, SUCCESS_TYPES, State
 
 __all__ = [
+    "CONDITION_FALSE",
     "Trigger",
     "all_failed",
     "all_finished",
@@ -20,10 +26,14 @@ __all__ = [
     "always",
     "any_failed",
     "any_successful",
+    "not_all_skipped",
     "skip_reason",
 ]
 
 Trigger = Callable[[Sequence[State]], bool]
+
+#: The reason of a task Skipped because it sits on the untaken branch of a ``case``.
+CONDITION_FALSE = "condition false"
 
 
 def all_successful(states: Sequence[State]) -> bool:
@@ -54,11 +64,18 @@ def any_successful(states: Sequence[State]) -> bool:
     return any(s.type in SUCCESS_TYPES for s in states)
 
 
+def not_all_skipped(states: Sequence[State]) -> bool:
+    """Run if every upstream task completed or was skipped, and not all were skipped."""
+    return all(s.is_completed or s.is_skipped for s in states) and not all(s.is_skipped for s in states)
+
+
 def skip_reason(trigger: Trigger, states: Sequence[State]) -> str:
     """Why a task whose trigger said no is Skipped: name the upstream problem when there is one."""
-    if trigger is all_successful:
+    if trigger is all_successful or trigger is not_all_skipped:
         if any(not s.is_completed and not s.is_skipped for s in states):
             return "upstream failed"
+        if any(s.is_skipped and s.message == CONDITION_FALSE for s in states):
+            return CONDITION_FALSE
         if any(s.is_skipped for s in states):
             return "upstream skipped"
     name = getattr(trigger, "__name__", repr(trigger))

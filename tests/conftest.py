@@ -8,12 +8,35 @@ seconds on a 2-core machine.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from executors import Executor, LocalExecutor
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every flow run records to $DASKFLOW_HOME/daskflow.db: keep the suite's runs
+    # out of the developer's ~/.daskflow (tests needing their own store set it per test).
+    home = tempfile.mkdtemp(prefix="daskflow-tests-")
+    config.stash[_HOME] = (home, os.environ.get("DASKFLOW_HOME"))
+    os.environ["DASKFLOW_HOME"] = home
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    home, previous = config.stash[_HOME]
+    if previous is None:
+        os.environ.pop("DASKFLOW_HOME", None)
+    else:
+        os.environ["DASKFLOW_HOME"] = previous
+    shutil.rmtree(home, ignore_errors=True)
+
+
+_HOME = pytest.StashKey[tuple[str, "str | None"]]()
 
 
 @pytest.fixture(scope="session")

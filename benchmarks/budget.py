@@ -1,0 +1,273 @@
+"""The performance budget of DESIGN.md / issue 6, measured line by line.
+
+| check    | measure                                                         | budget   |
+|----------|-----------------------------------------------------------------|----------|
+| ratio    | daskflow / raw Dask median, 10k fan-out and the map-reduce ETL  | <= 1.15  |
+| local    | ``LocalExecutor()`` (sync) overhead per no-op task vs plain calls| <= 30 µs |
+| import   | ``import orchestrator`` in a fresh interpreter, no distributed  | <= 0.2 s |
+| rss      | driver peak RSS (``ru_maxrss``) of a 100k-task fan-out           | <= 1 GB  |
+| etl      | the ETL on workers with ``memory_limit="1GB"`` completes without | holds <  |
+|          | ever holding every partition at once                            | all      |
+
+``import`` and ``rss`` run in a fresh subprocess (``benchmarks.probe``); the
+``rss`` driver connects to a cluster whose scheduler lives in *this*
+process, so its RSS is the driver's alone. ``etl`` samples the managed
+bytes the scheduler knows of (``WorkerState.nbytes``, spilled included)
+every 50 ms while the flow runs.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestrator import LocalExecutor, flow, task
+
+from . import work
+from .harness import Result, bench_cluster, close_runners, measure, open_runners, wait_idle
+from .shapes import SHAPES, etl_floats, etl_flow
+
+__all__ = ["CHECKS", "BudgetLine", "run_budget"]
+
+CHECKS = ("ratio", "local", "import", "rss", "etl")
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class BudgetLine:
+    """One budget line: what was measured, against what limit, and whether it holds."""
+
+    measure: str
+    measured: float | None
+    budget: float
+    unit: str
+    ok: bool
+    detail: str = ""
+
+    @property
+    def measured_text(self) -> str:
+        return "-" if self.measured is None else _fmt(self.measured, self.unit)
+
+    @property
+    def budget_text(self) -> str:
+        return f"<= {_fmt(self.budget, self.unit)}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "measured_text": self.measured_text, "budget_text": self.budget_text}
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "x":
+        return f"{value:.3f}"
+    if unit == "µs":
+        return f"{value:.1f} µs"
+    if unit == "s":
+        return f"{value:.3f} s"
+    if unit == "MB":
+        return f"{value:,.0f} MB"
+    return f"{value:g} {unit}"
+
+
+# -- ratio --------------------------------------------------------------------------
+
+
+def check_ratios(
+    results: Sequence[Result], repeat: int, cluster: Any, options: dict[str, Any], log: Callable[[str], None],
+    fanout_n: int = 10_000, etl_n: int = 200,
+) -> list[BudgetLine]:
+    """daskflow / raw for the 10k fan-out and the ETL, reusing this run's suite results when it has them."""
+    lines = []
+    wanted = [("fanout", fanout_n), ("etl", etl_n)]
+    missing = [(s, n) for s, n in wanted if not any(r.shape == s and r.n == n for r in results)]
+    measured = list(results)
+    if missing:
+        runners = open_runners(cluster, prefect=False)
+        try:
+            for name, n in missing:
+                measured.append(measure(SHAPES[name], n, runners, repeat, options, 0, log))
+        finally:
+            close_runners(runners)
+    for name, n in wanted:
+        r = next(r for r in measured if r.shape == name and r.n == n)
+        ratio = r.ratio
+        assert ratio is not None
+        detail = (f"median of {len(r.times['raw'])}: raw {r.median('raw'):.3f} s, "
+                  f"daskflow {r.median('daskflow'):.3f} s")
+        lines.append(BudgetLine(f"daskflow / raw Dask, {name} n={n:,}", ratio, 1.15, "x", ratio <= 1.15, detail))
+    return lines
+
+
+# -- local ----------------------------------------------------------------------------
+
+_noop_task = task(work.noop)
+
+
+@flow
+def _noops(n: int) -> None:
+    for i in range(n):
+        _noop_task(i)
+
+
+def check_local(n: int, repeat: int) -> BudgetLine:
+    """Per no-op task: a flow of ``n`` calls on ``LocalExecutor()`` minus ``n`` plain calls."""
+    executor = LocalExecutor()
+    _noops.run(10, executor=executor)  # first call imports pydantic for parameter validation
+    per_task = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run = _noops.run(n, executor=executor)
+        flow_time = time.perf_counter() - start
+        assert run.is_completed and len(run.task_runs) == n
+        del run
+        start = time.perf_counter()
+        for i in range(n):
+            work.noop(i)
+        plain = time.perf_counter() - start
+        per_task.append((flow_time - plain) / n * 1e6)
+    value = statistics.median(per_task)
+    detail = f"median of {repeat} flows of {n:,} no-op tasks; runs: " + ", ".join(f"{v:.1f}" for v in per_task)
+    return BudgetLine("LocalExecutor (sync) overhead per no-op task", value, 30.0, "µs", value <= 30.0, detail)
+
+
+# -- subprocess probes ------------------------------------------------------------------
+
+
+def _probe(*args: str, timeout: float = 1800) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.probe", *args], cwd=_ROOT, capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"probe {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def check_import(repeat: int) -> BudgetLine:
+    runs = [_probe("import") for _ in range(repeat)]
+    value = statistics.median(r["seconds"] for r in runs)
+    leaked = sorted({m for r in runs for m in r["heavy"]})
+    ok = value <= 0.2 and not any(m == "distributed" for m in leaked)
+    detail = (f"median of {repeat} fresh interpreters; runs: " + ", ".join(f"{r['seconds']:.3f}" for r in runs)
+              + f"; also imported: {', '.join(leaked) or 'none of distributed, pydantic, numpy'}")
+    return BudgetLine("import orchestrator (no distributed)", value, 0.2, "s", ok, detail)
+
+
+def check_rss(cluster: Any, n: int, reference: bool) -> BudgetLine:
+    """Peak RSS of a driver process that runs an ``n``-task fan-out on ``cluster``."""
+    out = _probe("rss", "--address", cluster.scheduler_address, "--n", str(n), "--runner", "daskflow")
+    detail = f"fan-out of {n:,} tasks in {out['seconds']:.1f} s"
+    if reference:
+        raw = _probe("rss", "--address", cluster.scheduler_address, "--n", str(n), "--runner", "raw")
+        detail += f"; raw Dask driver: {raw['maxrss_mb']:,.0f} MB in {raw['seconds']:.1f} s"
+    value = float(out["maxrss_mb"])
+    return BudgetLine(f"driver peak RSS, {n:,}-task fan-out", value, 1024.0, "MB", value <= 1024.0, detail)
+
+
+# -- etl under a memory limit ---------------------------------------------------------------
+
+
+def _managed_bytes(dask_scheduler: Any) -> int:
+    return sum(ws.nbytes for ws in dask_scheduler.workers.values())
+
+
+def _workers(dask_scheduler: Any) -> list[str]:
+    return sorted(dask_scheduler.workers)
+
+
+class _PeakSampler:
+    """Polls the cluster's managed bytes on a thread; ``peak`` is the highest seen."""
+
+    def __init__(self, client: Any, period: float = 0.05) -> None:
+        self.client, self.period, self.peak = client, period, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="peak-sampler", daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.client.run_on_scheduler(_managed_bytes))
+            self._stop.wait(self.period)
+
+    def __enter__(self) -> _PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def check_etl(partitions: int, partition_mb: float, memory_limit: str = "1GB") -> BudgetLine:
+    from distributed import Client
+
+    from executors import DaskExecutor
+
+    floats = etl_floats(partition_mb)
+    all_bytes = partitions * floats * 8
+    with bench_cluster(memory_limit=memory_limit) as cluster, Client(cluster, set_as_default=False) as client:
+        executor = DaskExecutor(cluster=cluster)
+        executor.start()
+        try:
+            before = client.run_on_scheduler(_workers)
+            etl_flow.run(4, floats, executor=executor).result()  # warm-up
+            wait_idle(client)
+            start = time.perf_counter()
+            with _PeakSampler(client) as sampler:
+                run = etl_flow.run(partitions, floats, executor=executor)
+            elapsed = time.perf_counter() - start
+            after = client.run_on_scheduler(_workers)
+        finally:
+            executor.client.close()
+    completed = run.is_completed
+    peak_mb, all_mb = sampler.peak / 2**20, all_bytes / 2**20
+    ok = completed and sampler.peak < all_bytes and before == after
+    detail = (f"{'completed' if completed else run.state.value} in {elapsed:.1f} s; peak managed "
+              f"{peak_mb:,.0f} MB of {all_mb:,.0f} MB extracted ({partitions} x {partition_mb:g} MB, "
+              f"transform doubles it); workers {'unchanged' if before == after else 'RESTARTED'}")
+    return BudgetLine(f"ETL with workers memory_limit={memory_limit}: peak held", peak_mb,
+                      all_mb, "MB", ok, detail)
+
+
+# -- all of it ----------------------------------------------------------------------------
+
+
+def run_budget(
+    checks: Sequence[str],
+    results: Sequence[Result] = (),
+    repeat: int = 5,
+    options: dict[str, Any] | None = None,
+    rss_n: int = 100_000,
+    rss_reference: bool = False,
+    etl_partitions: int = 200,
+    partition_mb: float = 5.0,
+    fanout_n: int = 10_000,
+    worker_saturation: float | None = None,
+    log: Callable[[str], None] = print,
+) -> list[BudgetLine]:
+    options = options or {}
+    lines: list[BudgetLine] = []
+    if "import" in checks:
+        log("budget: import orchestrator")
+        lines.append(check_import(max(repeat, 5)))
+    if "local" in checks:
+        log("budget: LocalExecutor overhead")
+        lines.append(check_local(20_000, max(repeat, 5)))
+    if "etl" in checks:
+        log(f"budget: ETL {etl_partitions} x {partition_mb:g} MB under memory_limit=1GB")
+        lines.append(check_etl(etl_partitions, partition_mb))
+    if "ratio" in checks or "rss" in checks:
+        with bench_cluster(worker_saturation=worker_saturation) as cluster:
+            if "ratio" in checks:
+                log("budget: daskflow / raw ratios")
+                lines.extend(check_ratios(results, repeat, cluster, options, log, fanout_n, etl_partitions))
+            if "rss" in checks:
+                log(f"budget: driver RSS, {rss_n:,}-task fan-out (subprocess)")
+                lines.append(check_rss(cluster, rss_n, rss_reference))
+    return lines

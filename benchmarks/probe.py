@@ -1,0 +1,71 @@
+"""Measurements that need a fresh interpreter; ``benchmarks.budget`` runs them as subprocesses.
+
+``python -m benchmarks.probe import`` times ``import orchestrator`` and lists
+which heavy packages came with it. ``python -m benchmarks.probe rss
+--address A --n N --runner daskflow|raw`` runs an N-task fan-out against the
+scheduler at A and reports the process's peak RSS. Each prints one JSON line.
+Nothing heavy is imported at module level, so the import timing is clean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from typing import Any
+
+_HEAVY = ("distributed", "pydantic", "numpy", "pandas", "tornado")
+
+
+def probe_import() -> dict[str, Any]:
+    start = time.perf_counter()
+    import orchestrator  # noqa: F401
+
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "heavy": [m for m in _HEAVY if m in sys.modules]}
+
+
+def probe_rss(address: str, n: int, runner: str) -> dict[str, Any]:
+    from distributed import Client
+
+    from executors import DaskExecutor
+
+    from . import shapes
+
+    start = time.perf_counter()
+    if runner == "raw":
+        with Client(address, set_as_default=False) as client:
+            value = shapes.raw_fanout(client, n)
+    else:
+        executor = DaskExecutor(address=address)
+        try:
+            value = shapes.flow_fanout(executor, n)
+        finally:
+            executor.client.close()
+    seconds = time.perf_counter() - start
+    if value != n * (n - 1) // 2:
+        raise AssertionError(f"fan-out of {n} returned {value!r}")
+    maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    return {"maxrss_mb": maxrss_kb / 1024, "seconds": seconds, "n": n, "runner": runner}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.probe")
+    sub = parser.add_subparsers(dest="what", required=True)
+    sub.add_parser("import")
+    rss = sub.add_parser("rss")
+    rss.add_argument("--address", required=True)
+    rss.add_argument("--n", type=int, default=100_000)
+    rss.add_argument("--runner", choices=("daskflow", "raw"), default="daskflow")
+    args = parser.parse_args(argv)
+    if args.what == "import":
+        out = probe_import()
+    else:
+        out = probe_rss(args.address, args.n, args.runner)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""The driver's recorder: writes a flow run's history to the run store as it happens.
+
+``observe(engine)`` wraps every top-level flow run (``Flow.run``). It
+
+* opens the store (``open_history_store``: once per process and path, which
+  also marks runs whose driver died Crashed, see ``reap_stale``) and records
+  the flow run as Running, with its parameters, host and pid;
+* adds ``Recorder.on_event`` to ``engine.listeners``. That runs on Dask's
+  event-loop thread, so it only puts the event on a queue;
+* a background thread drains the queue and writes whatever has piled up as
+  one transaction of task events and one of log records, so the batch grows
+  with the event rate, and heartbeats the flow run every few seconds;
+* when the run ends, however it ends (a value, ``FlowRunFailed``, an error in
+  the body, ``KeyboardInterrupt``), it drains the queue, writes the task runs
+  the driver itself decided (Cancelled, Crashed), and the flow run's final
+  state, *before* the exception propagates.
+
+Settings come from the environment when a run starts: ``DASKFLOW_RECORD=0``
+turns recording off, ``DASKFLOW_HEARTBEAT_INTERVAL`` and
+``DASKFLOW_HEARTBEAT_GRACE`` (seconds) set how often a driver heartbeats and
+how long a silent run survives before another process reaps it. A store that
+cannot be opened or written is logged as a warning; the flow itself runs on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import logging
+import os
+import queue
+import socket
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from .clock import SYSTEM_CLOCK, Clock
+from .runs import FlowRun, TaskRun
+from .states import TERMINAL_TYPES, StateType
+from .store import RunStore, StoreError, default_store_path, open_store
+
+if TYPE_CHECKING:
+    from .engine import RunEngine
+
+__all__ = [
+    "Recorder",
+    "add_run_observer",
+    "heartbeat_grace",
+    "open_history_store",
+    "observe",
+    "recording_enabled",
+]
+
+RECORD_ENV: Final = "DASKFLOW_RECORD"
+INTERVAL_ENV: Final = "DASKFLOW_HEARTBEAT_INTERVAL"
+GRACE_ENV: Final = "DASKFLOW_HEARTBEAT_GRACE"
+DEFAULT_INTERVAL: Final = 5.0
+#: Twelve missed heartbeats: long enough for a driver stalled by a busy machine.
+DEFAULT_GRACE: Final = 60.0
+#: Events per transaction at most, so one commit never holds the write lock for long.
+MAX_BATCH: Final = 5_000
+#: Backstop for the writer thread to drain when a run ends.
+_DRAIN_TIMEOUT: Final = 120.0
+
+_log = logging.getLogger("daskflow.recorder")
+_STOP = object()
+
+
+def recording_enabled() -> bool:
+    """False when ``DASKFLOW_RECORD`` is 0, false, no or off."""
+    return os.environ.get(RECORD_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        _log.warning("%s=%r is not a number of seconds; using %g", name, raw, default)
+        return default
+    return value if value > 0 else default
+
+
+def heartbeat_interval() -> float:
+    return _seconds(INTERVAL_ENV, DEFAULT_INTERVAL)
+
+
+def heartbeat_grace() -> float:
+    return _seconds(GRACE_ENV, DEFAULT_GRACE)
+
+
+_STORES: dict[str, RunStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def open_history_store(path: str | os.PathLike[str] | None = None, now: float | None = None) -> RunStore:
+    """The run store at ``path`` (default ``$DASKFLOW_HOME/daskflow.db``), opened once per process.
+
+    The first open in a process reaps runs whose heartbeat stopped more than
+    the grace ago, so a killed driver's run is Crashed by the next ``daskflow``
+    process. ``now`` replaces the clock for that check, for tests.
+    """
+    target = os.fspath(Path(path).expanduser() if path is not None else default_store_path())
+    with _STORES_LOCK:
+        store = _STORES.get(target)
+        if store is None:
+            store = open_store(target)
+            reaped = store.reap_stale(SYSTEM_CLOCK.now() if now is None else now, heartbeat_grace())
+            if reaped:
+                _log.info("marked %d flow run(s) Crashed whose driver stopped: %s", len(reaped), ", ".join(reaped))
+            _STORES[target] = store
+        return store
+
+
+class Recorder:
+    """Writes one flow run to a store: see the module docstring."""
+
+    def __init__(self, store: RunStore, run: FlowRun, interval: float | None = None, clock: Clock = SYSTEM_CLOCK):
+        self.store = store
+        self.run = run
+        self.interval = heartbeat_interval() if interval is None else interval
+        self.clock = clock
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        #: Keys whose terminal event was written; read only by the writer thread until it stops.
+        self._reported: set[str] = set()
+
+    def begin(self) -> None:
+        """Record the flow run as Running and start the writer thread."""
+        run = self.run
+        started = self.clock.now()
+        self.store.create_flow_run(
+            run.id, run.flow_name, run.parameters, started, host=socket.gethostname(), pid=os.getpid()
+        )
+        self._thread = threading.Thread(
+            target=self._loop, args=(started + self.interval,), name=f"daskflow-recorder-{run.id}", daemon=True
+        )
+        self._thread.start()
+
+    def on_event(self, event: Mapping[str, Any]) -> None:
+        """An engine listener: never blocks (it runs on Dask's event loop)."""
+        self._queue.put(event)
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """Write everything still queued, the driver-decided task runs and the final flow run state."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._queue.put(_STOP)
+        thread.join(_DRAIN_TIMEOUT)
+        run = self.run
+        now = self.clock.now()
+        state, message = run.state, run.message
+        if state is StateType.RUNNING:
+            # The engine never decided: something escaped before or around it.
+            interrupted = isinstance(error, KeyboardInterrupt)
+            state = StateType.CANCELLED if interrupted else StateType.CRASHED
+            message = (
+                "interrupted by the user (KeyboardInterrupt)"
+                if interrupted
+                else (
+                    f"the driver stopped the run: {type(error).__name__}: {error}"
+                    if error is not None
+                    else "the run ended without a final state"
+                )
+            )
+        try:
+            decided = [
+                _event_of(run.id, tr, now)
+                for tr in list(run.task_runs.values())
+                if tr.state in TERMINAL_TYPES and tr.key not in self._reported
+            ]
+            for i in range(0, len(decided), MAX_BATCH):
+                self.store.record_task_events(decided[i : i + MAX_BATCH])
+            leftover = StateType.CANCELLED if state is StateType.CANCELLED else StateType.CRASHED
+            self.store.mark_unfinished(run.id, leftover.value, now, f"flow run ended {state.value}: {message}")
+            self.store.set_flow_run_state(run.id, state.value, run.end or now, message)
+        except StoreError as exc:
+            _log.warning("could not record the end of flow run %s: %s", run.id, exc)
+
+    # -- the writer thread ------------------------------------------------------
+
+    def _loop(self, next_beat: float) -> None:
+        stop = False
+        while not stop:
+            batch: list[Mapping[str, Any]] = []
+            try:
+                item = self._queue.get(timeout=max(next_beat - self.clock.now(), 0.0))
+            except queue.Empty:
+                item = None
+            while item is not None:
+                if item is _STOP:
+                    stop = True
+                    break
+                batch.append(item)
+                if len(batch) >= MAX_BATCH:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    item = None
+            if batch:
+                self._write(batch)
+            now = self.clock.now()
+            if now >= next_beat:
+                self._guard(functools.partial(self.store.heartbeat, self.run.id, now))
+                next_beat = now + self.interval
+
+    def _write(self, batch: list[Mapping[str, Any]]) -> None:
+        states: list[Mapping[str, Any]] = []
+        logs: list[Mapping[str, Any]] = []
+        reported = self._reported
+        for event in batch:
+            if "kind" in event:
+                logs.extend(event.get("records") or ())
+            else:
+                states.append(event)
+                if event["state"] in _TERMINAL_NAMES:
+                    reported.add(event["key"])
+        if states:
+            self._guard(lambda: self.store.record_task_events(states))
+        if logs:
+            self._guard(lambda: self.store.record_logs(logs))
+
+    def _guard(self, write: Callable[[], None]) -> None:
+        try:
+            write()
+        except StoreError as exc:  # the run goes on; its history has a gap, said so here
+            _log.warning("flow run %s: could not write to the run store: %s", self.run.id, exc)
+
+
+_TERMINAL_NAMES: Final = frozenset(s.value for s in TERMINAL_TYPES)
+
+
+def _event_of(run_id: str, tr: TaskRun, now: float) -> dict[str, Any]:
+    """A task event for a task run whose state the driver set (no worker reported it)."""
+    error = tr.error
+    return {
+        "run": run_id,
+        "key": tr.key,
+        "task": tr.task,
+        "name": tr.name,
+        "state": tr.state.value,
+        "ts": tr.ts or now,
+        "start": tr.start,
+        "end": tr.end,
+        "attempt": tr.attempt or 1,
+        "worker": tr.worker,
+        "message": tr.message,
+        "error": error.as_dict() if error is not None else None,
+    }
+
+
+# -- wrapping runs ------------------------------------------------------------------
+
+RunObserver = Callable[["RunEngine"], None]
+_OBSERVERS: contextvars.ContextVar[tuple[RunObserver, ...]] = contextvars.ContextVar(
+    "daskflow_run_observers", default=()
+)
+
+
+@contextlib.contextmanager
+def add_run_observer(observer: RunObserver) -> Iterator[None]:
+    """Call ``observer(engine)`` for every flow run started in this context (the CLI's progress display)."""
+    token = _OBSERVERS.set((*_OBSERVERS.get(), observer))
+    try:
+        yield
+    finally:
+        _OBSERVERS.reset(token)
+
+
+@contextlib.contextmanager
+def observe(engine: RunEngine) -> Iterator[Recorder | None]:
+    """Record ``engine``'s run (unless recording is off) and tell the observers; see the module docstring."""
+    recorder: Recorder | None = None
+    if recording_enabled():
+        try:
+            recorder = Recorder(open_history_store(), engine.run)
+            recorder.begin()
+        except StoreError as exc:
+            _log.warning("flow run %s is not recorded: %s", engine.run.id, exc)
+            recorder = None
+        else:
+            engine.listeners.append(recorder.on_event)
+    for observer in _OBSERVERS.get():
+        observer(engine)
+    try:
+        yield recorder
+    except BaseException as exc:
+        if recorder is not None:
+            recorder.finish(exc)
+        raise
+    if recorder is not None:
+        recorder.finish()
