@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -60,27 +62,53 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("command", nargs="?", choices=("all", "suite", "budget"), default="all")
     parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated shapes (default: all)")
-    parser.add_argument("--sizes", action="append", default=[], metavar="[SHAPE=]N,N",
-                        help="sizes; bare numbers are fan-out sizes; repeatable")
+    parser.add_argument(
+        "--sizes",
+        action="append",
+        default=[],
+        metavar="[SHAPE=]N,N",
+        help="sizes; bare numbers are fan-out sizes; repeatable",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per runner and size (default 5)")
-    parser.add_argument("--large-repeat", type=int, default=1,
-                        help="runs for graphs of >= 50k tasks, which take minutes each here (default 1)")
+    parser.add_argument(
+        "--large-repeat",
+        type=int,
+        default=1,
+        help="runs for graphs of >= 50k tasks, which take minutes each here (default 1)",
+    )
     parser.add_argument("--partition-mb", type=float, default=5.0, help="ETL partition size (default 5 MB)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
-    parser.add_argument("--quick", action="store_true",
-                        help="small sizes, 3 repeats, 10k-task RSS probe: a smoke run of everything")
-    parser.add_argument("--checks", default=",".join(budget_mod.CHECKS),
-                        help=f"budget checks to run (default: {','.join(budget_mod.CHECKS)})")
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, 3 repeats, 10k-task RSS probe: a smoke run of everything"
+    )
+    parser.add_argument(
+        "--checks",
+        default=",".join(budget_mod.CHECKS),
+        help=f"budget checks to run (default: {','.join(budget_mod.CHECKS)})",
+    )
     parser.add_argument("--rss-n", type=int, default=100_000, help="fan-out size of the RSS check")
-    parser.add_argument("--rss-reference", action="store_true",
-                        help="also measure a raw-Dask driver's RSS for the same fan-out")
+    parser.add_argument(
+        "--rss-reference", action="store_true", help="also measure a raw-Dask driver's RSS for the same fan-out"
+    )
     parser.add_argument("--no-prefect", action="store_true", help="skip Prefect even if it is installed")
-    parser.add_argument("--prefect-max-tasks", type=int, default=1_000,
-                        help="run Prefect only on graphs up to this many tasks (it costs ~60 ms per task)")
-    parser.add_argument("--prefect-repeat", type=int, default=3,
-                        help="timed Prefect runs per size, taken in the first repeats (default 3)")
-    parser.add_argument("--worker-saturation", type=float, default=None,
-                        help="distributed.scheduler.worker-saturation for the clusters (default: Dask's 1.1)")
+    parser.add_argument(
+        "--prefect-max-tasks",
+        type=int,
+        default=1_000,
+        help="run Prefect only on graphs up to this many tasks (it costs ~60 ms per task)",
+    )
+    parser.add_argument(
+        "--prefect-repeat",
+        type=int,
+        default=3,
+        help="timed Prefect runs per size, taken in the first repeats (default 3)",
+    )
+    parser.add_argument(
+        "--worker-saturation",
+        type=float,
+        default=None,
+        help="distributed.scheduler.worker-saturation for the clusters (default: Dask's 1.1)",
+    )
     return parser
 
 
@@ -88,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
     logging.getLogger("distributed").setLevel(logging.ERROR)
+    # Runs are recorded as users run them (the recorder's cost is part of daskflow's), but into a
+    # throw-away run store, not the user's history; worker and probe processes inherit this.
+    os.environ["DASKFLOW_HOME"] = tempfile.mkdtemp(prefix="daskflow-bench-home-")
     shapes = _names(args.shapes, list(SHAPES), "--shapes")
     checks = _names(args.checks, budget_mod.CHECKS, "--checks")
     sizes = {name: SHAPES[name].sizes for name in shapes}
@@ -107,21 +138,37 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[Result] = []
     if args.command in ("all", "suite"):
-        print(f"suite: {', '.join(f'{k} {list(v)}' for k, v in sizes.items())}; repeat {repeat} "
-              f"(graphs >= 50k tasks: {args.large_repeat})", flush=True)
+        print(
+            f"suite: {', '.join(f'{k} {list(v)}' for k, v in sizes.items())}; repeat {repeat} "
+            f"(graphs >= 50k tasks: {args.large_repeat})",
+            flush=True,
+        )
         results = run_suite(
-            list(sizes.items()), repeat, args.large_repeat, prefect=prefect,
+            list(sizes.items()),
+            repeat,
+            args.large_repeat,
+            prefect=prefect,
             prefect_max_tasks=args.prefect_max_tasks,
-            prefect_repeat=args.prefect_repeat, options=options, worker_saturation=args.worker_saturation,
+            prefect_repeat=args.prefect_repeat,
+            options=options,
+            worker_saturation=args.worker_saturation,
             log=_log,
         )
     lines: list[budget_mod.BudgetLine] = []
     if args.command in ("all", "budget"):
         fanout_n = 10_000 if not args.quick else max(sizes.get("fanout", (1_000,)))
         lines = budget_mod.run_budget(
-            checks, results, repeat, options, rss_n=rss_n, rss_reference=args.rss_reference,
-            etl_partitions=partitions, partition_mb=args.partition_mb, fanout_n=fanout_n,
-            worker_saturation=args.worker_saturation, log=_log,
+            checks,
+            results,
+            repeat,
+            options,
+            rss_n=rss_n,
+            rss_reference=args.rss_reference,
+            etl_partitions=partitions,
+            partition_mb=args.partition_mb,
+            fanout_n=fanout_n,
+            worker_saturation=args.worker_saturation,
+            log=_log,
         )
     if results:
         print("\n" + report.results_table(results))

@@ -19,6 +19,7 @@ every 50 ms while the flow runs.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -80,8 +81,13 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def check_ratios(
-    results: Sequence[Result], repeat: int, cluster: Any, options: dict[str, Any], log: Callable[[str], None],
-    fanout_n: int = 10_000, etl_n: int = 200,
+    results: Sequence[Result],
+    repeat: int,
+    cluster: Any,
+    options: dict[str, Any],
+    log: Callable[[str], None],
+    fanout_n: int = 10_000,
+    etl_n: int = 200,
 ) -> list[BudgetLine]:
     """daskflow / raw for the 10k fan-out and the ETL, reusing this run's suite results when it has them."""
     lines = []
@@ -99,8 +105,7 @@ def check_ratios(
         r = next(r for r in measured if r.shape == name and r.n == n)
         ratio = r.ratio
         assert ratio is not None
-        detail = (f"median of {len(r.times['raw'])}: raw {r.median('raw'):.3f} s, "
-                  f"daskflow {r.median('daskflow'):.3f} s")
+        detail = f"median of {len(r.times['raw'])}: raw {r.median('raw'):.3f} s, daskflow {r.median('daskflow'):.3f} s"
         lines.append(BudgetLine(f"daskflow / raw Dask, {name} n={n:,}", ratio, 1.15, "x", ratio <= 1.15, detail))
     return lines
 
@@ -116,24 +121,46 @@ def _noops(n: int) -> None:
         _noop_task(i)
 
 
-def check_local(n: int, repeat: int) -> BudgetLine:
-    """Per no-op task: a flow of ``n`` calls on ``LocalExecutor()`` minus ``n`` plain calls."""
+def _local_per_task(n: int, repeat: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU µs per no-op task: a flow of ``n`` calls on ``LocalExecutor()`` minus ``n`` plain calls."""
     executor = LocalExecutor()
     _noops.run(10, executor=executor)  # first call imports pydantic for parameter validation
-    per_task = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         run = _noops.run(n, executor=executor)
-        flow_time = time.perf_counter() - start
+        flow_time, flow_cpu = time.perf_counter() - start, time.process_time() - start_cpu
         assert run.is_completed and len(run.task_runs) == n
         del run
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for i in range(n):
             work.noop(i)
-        plain = time.perf_counter() - start
-        per_task.append((flow_time - plain) / n * 1e6)
-    value = statistics.median(per_task)
-    detail = f"median of {repeat} flows of {n:,} no-op tasks; runs: " + ", ".join(f"{v:.1f}" for v in per_task)
+        plain, plain_cpu = time.perf_counter() - start, time.process_time() - start_cpu
+        wall.append((flow_time - plain) / n * 1e6)
+        cpu.append((flow_cpu - plain_cpu) / n * 1e6)
+    return wall, cpu
+
+
+def check_local(n: int, repeat: int) -> BudgetLine:
+    """Per no-op task, as users run it (run store recording on), with the recording-off figure beside it."""
+    wall, cpu = _local_per_task(n, repeat)
+    previous = os.environ.get("DASKFLOW_RECORD")
+    os.environ["DASKFLOW_RECORD"] = "0"
+    try:
+        wall_off, cpu_off = _local_per_task(n, repeat)
+    finally:
+        if previous is None:
+            del os.environ["DASKFLOW_RECORD"]
+        else:
+            os.environ["DASKFLOW_RECORD"] = previous
+    value = statistics.median(wall)
+    detail = (
+        f"median of {repeat} flows of {n:,} no-op tasks, recording on: runs "
+        + ", ".join(f"{v:.1f}" for v in wall)
+        + f", CPU {statistics.median(cpu):.1f} µs; "
+        f"recording off (DASKFLOW_RECORD=0): wall {statistics.median(wall_off):.1f} µs, "
+        f"CPU {statistics.median(cpu_off):.1f} µs; load average {os.getloadavg()[0]:.1f}"
+    )
     return BudgetLine("LocalExecutor (sync) overhead per no-op task", value, 30.0, "µs", value <= 30.0, detail)
 
 
@@ -142,8 +169,12 @@ def check_local(n: int, repeat: int) -> BudgetLine:
 
 def _probe(*args: str, timeout: float = 1800) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.probe", *args], cwd=_ROOT, capture_output=True, text=True,
-        timeout=timeout, check=False,
+        [sys.executable, "-m", "benchmarks.probe", *args],
+        cwd=_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"probe {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -155,8 +186,11 @@ def check_import(repeat: int) -> BudgetLine:
     value = statistics.median(r["seconds"] for r in runs)
     leaked = sorted({m for r in runs for m in r["heavy"]})
     ok = value <= 0.2 and not any(m == "distributed" for m in leaked)
-    detail = (f"median of {repeat} fresh interpreters; runs: " + ", ".join(f"{r['seconds']:.3f}" for r in runs)
-              + f"; also imported: {', '.join(leaked) or 'none of distributed, pydantic, numpy'}")
+    detail = (
+        f"median of {repeat} fresh interpreters; runs: "
+        + ", ".join(f"{r['seconds']:.3f}" for r in runs)
+        + f"; also imported: {', '.join(leaked) or 'none of distributed, pydantic, numpy'}"
+    )
     return BudgetLine("import orchestrator (no distributed)", value, 0.2, "s", ok, detail)
 
 
@@ -228,11 +262,12 @@ def check_etl(partitions: int, partition_mb: float, memory_limit: str = "1GB") -
     completed = run.is_completed
     peak_mb, all_mb = sampler.peak / 2**20, all_bytes / 2**20
     ok = completed and sampler.peak < all_bytes and before == after
-    detail = (f"{'completed' if completed else run.state.value} in {elapsed:.1f} s; peak managed "
-              f"{peak_mb:,.0f} MB of {all_mb:,.0f} MB extracted ({partitions} x {partition_mb:g} MB, "
-              f"transform doubles it); workers {'unchanged' if before == after else 'RESTARTED'}")
-    return BudgetLine(f"ETL with workers memory_limit={memory_limit}: peak held", peak_mb,
-                      all_mb, "MB", ok, detail)
+    detail = (
+        f"{'completed' if completed else run.state.value} in {elapsed:.1f} s; peak managed "
+        f"{peak_mb:,.0f} MB of {all_mb:,.0f} MB extracted ({partitions} x {partition_mb:g} MB, "
+        f"transform doubles it); workers {'unchanged' if before == after else 'RESTARTED'}"
+    )
+    return BudgetLine(f"ETL with workers memory_limit={memory_limit}: peak held", peak_mb, all_mb, "MB", ok, detail)
 
 
 # -- all of it ----------------------------------------------------------------------------

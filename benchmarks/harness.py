@@ -73,8 +73,12 @@ def bench_cluster(
     settings = {} if worker_saturation is None else {"distributed.scheduler.worker-saturation": worker_saturation}
     with dask.config.set(settings):
         cluster = LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address="127.0.0.1:0", memory_limit=memory_limit,
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            memory_limit=memory_limit,
         )
     try:
         yield cluster
@@ -125,13 +129,13 @@ def measure(
         calls["prefect"] = lambda size: prefect_run(runners.address, size, **options)
     result = Result(shape.name, n, shape.tasks(n), {name: [] for name in calls})
     warm = min(n, 20)
-    for name, call in calls.items():
+    for call in calls.values():
         call(warm)
     names = list(calls)
     for rep in range(repeat):
         # Prefect costs ~100x per task: it may take part in only the first ``prefect_repeat`` rounds.
         active = [n for n in names if n != "prefect" or prefect_repeat is None or rep < prefect_repeat]
-        order = active[rep % len(active):] + active[: rep % len(active)]
+        order = active[rep % len(active) :] + active[: rep % len(active)]
         expected: Any = None
         for name in order:
             wait_idle(runners.client)
@@ -143,8 +147,10 @@ def measure(
             elif value != expected:
                 raise AssertionError(f"{shape.name} n={n}: {name} returned {value!r}, expected {expected!r}")
             result.times[name].append(elapsed)
-        log(f"  {shape.name:<7} n={n:<7} run {rep + 1}/{repeat}: "
-            + "  ".join(f"{name} {result.times[name][-1]:.3f}s" for name in active))
+        log(
+            f"  {shape.name:<7} n={n:<7} run {rep + 1}/{repeat}: "
+            + "  ".join(f"{name} {result.times[name][-1]:.3f}s" for name in active)
+        )
     return result
 
 

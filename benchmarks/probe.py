@@ -60,10 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     rss.add_argument("--n", type=int, default=100_000)
     rss.add_argument("--runner", choices=("daskflow", "raw"), default="daskflow")
     args = parser.parse_args(argv)
-    if args.what == "import":
-        out = probe_import()
-    else:
-        out = probe_rss(args.address, args.n, args.runner)
+    out = probe_import() if args.what == "import" else probe_rss(args.address, args.n, args.runner)
     print(json.dumps(out))
 
 

@@ -22,8 +22,17 @@ if TYPE_CHECKING:
 
 __all__ = ["budget_table", "results_table", "write_json", "write_png"]
 
-_HEADERS = ("shape", "N", "tasks", "raw Dask median", "daskflow median", "ratio", "added µs/task",
-            "Prefect median", "runs")
+_HEADERS = (
+    "shape",
+    "N",
+    "tasks",
+    "raw Dask median",
+    "daskflow median",
+    "ratio",
+    "added µs/task",
+    "Prefect median",
+    "runs",
+)
 
 
 def _seconds(value: float | None) -> str:
@@ -44,11 +53,19 @@ def results_table(results: Sequence[Result]) -> str:
     for r in results:
         ratio, added = r.ratio, r.added_us_per_task
         runs = "/".join(str(len(r.times[k])) for k in r.times)
-        rows.append([
-            r.shape, f"{r.n:,}", f"{r.tasks:,}", _seconds(r.median("raw")), _seconds(r.median("daskflow")),
-            "-" if ratio is None else f"{ratio:.3f}", "-" if added is None else f"{added:+.1f}",
-            _seconds(r.median("prefect")), runs,
-        ])
+        rows.append(
+            [
+                r.shape,
+                f"{r.n:,}",
+                f"{r.tasks:,}",
+                _seconds(r.median("raw")),
+                _seconds(r.median("daskflow")),
+                "-" if ratio is None else f"{ratio:.3f}",
+                "-" if added is None else f"{added:+.1f}",
+                _seconds(r.median("prefect")),
+                runs,
+            ]
+        )
     return _table(_HEADERS, rows, right=set(range(1, len(_HEADERS))))
 
 
@@ -71,9 +88,7 @@ def _meta(argv: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def write_json(
-    out: Path, results: Sequence[Result], budget: Sequence[BudgetLine], argv: Sequence[str]
-) -> Path:
+def write_json(out: Path, results: Sequence[Result], budget: Sequence[BudgetLine], argv: Sequence[str]) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "results.json"
     payload = {

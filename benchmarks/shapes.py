@@ -177,12 +177,30 @@ class Shape:
 SHAPES: dict[str, Shape] = {
     shape.name: shape
     for shape in (
-        Shape("fanout", "n independent no-op tasks, then one reduce over all of them",
-              (1_000, 10_000, 100_000), lambda n: n + 1, raw_fanout, flow_fanout),
+        Shape(
+            "fanout",
+            "n independent no-op tasks, then one reduce over all of them",
+            (1_000, 10_000, 100_000),
+            lambda n: n + 1,
+            raw_fanout,
+            flow_fanout,
+        ),
         Shape("chain", "n tasks, each depending on the one before", (1_000,), lambda n: n, raw_chain, flow_chain),
-        Shape("etl", "extract -> transform -> aggregate per partition (numpy), then one load",
-              (200,), lambda n: 3 * n + 1, raw_etl, flow_etl),
-        Shape("wide", f"{WIDE_DEPTH} layers of n/{WIDE_DEPTH} tasks, each on {WIDE_FAN_IN} of the layer before",
-              (2_000,), lambda n: max(n // WIDE_DEPTH, WIDE_FAN_IN) * WIDE_DEPTH + 1, raw_wide, flow_wide),
+        Shape(
+            "etl",
+            "extract -> transform -> aggregate per partition (numpy), then one load",
+            (200,),
+            lambda n: 3 * n + 1,
+            raw_etl,
+            flow_etl,
+        ),
+        Shape(
+            "wide",
+            f"{WIDE_DEPTH} layers of n/{WIDE_DEPTH} tasks, each on {WIDE_FAN_IN} of the layer before",
+            (2_000,),
+            lambda n: max(n // WIDE_DEPTH, WIDE_FAN_IN) * WIDE_DEPTH + 1,
+            raw_wide,
+            flow_wide,
+        ),
     )
 }
