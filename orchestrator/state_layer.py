@@ -272,7 +272,6 @@ def run_inline(spec: TaskSpec, name: str, args: tuple[Any, ...], kwargs: dict[st
     return execute(TaskCall(spec, name, name, args, kwargs, False), (), SYSTEM_CLOCK)
 
 
-@sizeof.register(State)
 def _sizeof_state(state: State) -> int:
     """What a task's result weighs: Dask spills, enforces memory limits and places dependents by it.
 
@@ -280,3 +279,6 @@ def _sizeof_state(state: State) -> int:
     whatever array it carries.
     """
     return 256 + int(sizeof(state.data))
+
+
+sizeof.register(State)(_sizeof_state)  # type: ignore[no-untyped-call]
