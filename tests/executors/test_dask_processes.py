@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,26 +19,15 @@ import pytest
 
 from executors import DaskExecutor, SchedulerUnreachable
 from orchestrator import flow, task
+from tests.processes import free_port, stop
 
 pytestmark = pytest.mark.cluster
 
 BIN = Path(sys.executable).parent
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(20)
 
 
 class RealCluster:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,26 +11,15 @@ import pytest
 
 from orchestrator.loader import load_flow
 from orchestrator.store import SQLiteStore
+from tests.processes import free_port, stop
 
 pytestmark = pytest.mark.cluster
 
 DASK = str(Path(sys.executable).parent / "dask")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(20)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +28,7 @@ def scheduler_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     from distributed import Client
 
     tmp = tmp_path_factory.mktemp("cluster")
-    address = f"tcp://127.0.0.1:{_free_port()}"
+    address = f"tcp://127.0.0.1:{free_port()}"
     log = (tmp / "cluster.log").open("wb")
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -56,7 +42,7 @@ def scheduler_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield address
     finally:
         for process in reversed(processes):
-            _stop(process)
+            stop(process)
         log.close()
 
 
