@@ -1,8 +1,9 @@
 """The ``daskflow`` command (also ``python -m orchestrator``).
 
 Commands: ``run PATH:FLOW`` and ``demo`` (``run.py``), ``runs ls|show|logs``
-(``runs.py``). Exit codes: 0 when the run completed (or the command worked),
-1 when the run failed, 2 on a usage error, which is one line on stderr.
+(``runs.py``), ``bench PATH:FLOW`` (``bench.py``). Exit codes: 0 when the run
+completed (or the command worked), 1 when the run failed, 2 on a usage error,
+which is one line on stderr.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import OrchestratorError
-from . import run, runs
+from . import bench, run, runs
 from .usage import USAGE_EXIT, UsageError
 
 __all__ = ["build_parser", "main"]
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run.add_parsers(commands)
     runs.add_parsers(commands)
+    bench.add_parsers(commands)
     return parser
 
 

@@ -30,21 +30,27 @@ if TYPE_CHECKING:
     from ..flows import Flow
     from ..runs import FlowRun
 
-__all__ = ["add_parsers"]
+__all__ = ["add_flow_arguments", "add_parsers", "check_params", "load_target", "make_executor", "run_flow"]
 
 
 def add_parsers(commands: Any) -> None:
     run = commands.add_parser("run", help="run a flow from a file or module, with live progress")
-    run.add_argument("target", metavar="PATH:FLOW", help="the flow, like examples/etl.py:etl or package.module:flow")
-    run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a flow parameter (repeat)")
-    run.add_argument("--address", help="a running Dask scheduler, like tcp://127.0.0.1:8786 (implies dask)")
-    run.add_argument("--executor", choices=("local", "dask"), help="local threads, or Dask (default: the flow's)")
+    add_flow_arguments(run)
     run.set_defaults(handler=_run)
     demo = commands.add_parser("demo", help="run the ~1,000-task ETL example on the embedded LocalCluster")
     demo.set_defaults(handler=_demo)
 
 
-def _run(args: argparse.Namespace) -> int:
+def add_flow_arguments(parser: argparse.ArgumentParser) -> None:
+    """PATH:FLOW, --param, --address and --executor: what ``run`` and ``bench`` share."""
+    parser.add_argument("target", metavar="PATH:FLOW", help="the flow, like examples/etl.py:etl or package.module:flow")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a flow parameter (repeat)")
+    parser.add_argument("--address", help="a running Dask scheduler, like tcp://127.0.0.1:8786 (implies dask)")
+    parser.add_argument("--executor", choices=("local", "dask"), help="local threads, or Dask (default: the flow's)")
+
+
+def load_target(args: argparse.Namespace) -> tuple[Flow[Any, Any], dict[str, Any]]:
+    """The flow and its parsed (not yet validated) parameters; ``UsageError`` for bad input."""
     from ..loader import load_flow
 
     if args.address and args.executor == "local":
@@ -55,8 +61,12 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - the user's module failed to import: a bad target
         raise UsageError(f"flow {args.target!r}: importing it raised {type(exc).__name__}: {exc}") from None
-    params = dict(_parse_param(flow, item) for item in args.param)
-    return run_flow(flow, params, _executor(args))
+    return flow, dict(_parse_param(flow, item) for item in args.param)
+
+
+def _run(args: argparse.Namespace) -> int:
+    flow, params = load_target(args)
+    return run_flow(flow, params, make_executor(args))
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -68,7 +78,8 @@ def _demo(args: argparse.Namespace) -> int:
     return run_flow(load_flow(f"{path}:etl"), {}, None)
 
 
-def _executor(args: argparse.Namespace) -> Executor | None:
+def make_executor(args: argparse.Namespace) -> Executor | None:
+    """The executor ``--address`` / ``--executor`` ask for; None leaves the flow's own."""
     if args.address or args.executor == "dask":
         from executors import DaskExecutor
 
@@ -99,12 +110,7 @@ def _parse_param(flow: Flow[Any, Any], item: str) -> tuple[str, Any]:
 
 def run_flow(flow: Flow[Any, Any], params: dict[str, Any], executor: Executor | None) -> int:
     """Validate, run with a progress display, print the summary; the exit code."""
-    try:
-        flow.parameters.validate((), params)
-    except FlowDefinitionError as exc:
-        raise UsageError(str(exc)) from None
-    except ValueError as exc:  # pydantic's ValidationError
-        raise UsageError(f"bad parameters for flow {flow.name!r}: {_first_error(exc)}") from None
+    check_params(flow, params)
     displays: list[PlainDisplay | RichDisplay] = []
 
     def show(engine: RunEngine) -> None:
@@ -134,6 +140,16 @@ def run_flow(flow: Flow[Any, Any], params: dict[str, Any], executor: Executor | 
         print(f"result: {_short(run.value)}")
         return 0
     return 1
+
+
+def check_params(flow: Flow[Any, Any], params: dict[str, Any]) -> None:
+    """Validate ``params`` against the flow's signature before anything runs; ``UsageError`` if bad."""
+    try:
+        flow.parameters.validate((), params)
+    except FlowDefinitionError as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:  # pydantic's ValidationError
+        raise UsageError(f"bad parameters for flow {flow.name!r}: {_first_error(exc)}") from None
 
 
 def _stop(displays: list[PlainDisplay | RichDisplay]) -> None:
