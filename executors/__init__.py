@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .base import Executor, Handle
 from .errors import ExecutorError, OrchestratorError, SchedulerUnreachable
 from .local import LocalExecutor
+from .versions import VersionMismatchWarning
 
 if TYPE_CHECKING:
     from .dask_cluster import DaskExecutor
@@ -25,6 +26,7 @@ __all__ = [
     "LocalExecutor",
     "OrchestratorError",
     "SchedulerUnreachable",
+    "VersionMismatchWarning",
 ]
 
 

@@ -84,6 +84,14 @@ class Executor(abc.ABC):
     def unsubscribe(self, topic: str) -> None:
         """Stop delivering ``topic``."""
 
+    def run_everywhere(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Call ``fn(*args)`` in every process that runs this executor's tasks, and wait.
+
+        Local executors run tasks here, so this calls it once, in this process.
+        Used to stop the task bodies of a cancelled run wherever they run.
+        """
+        fn(*args)
+
     def close(self) -> None:  # noqa: B027 - optional for executors that hold nothing
         """Release what ``start`` acquired."""
 

@@ -11,17 +11,21 @@ Which cluster, in order of precedence:
    per process, shared by every run, and closed at exit.
 
 Clients are cached per address, so re-running a notebook cell reuses the open
-connection. ``distributed`` is imported only when an executor starts, which
-keeps ``import orchestrator`` light.
+connection. The first connection to an address (or to a cluster object's
+scheduler) compares package versions with the scheduler and workers and warns
+once if they differ (see ``executors.versions``). ``distributed`` is imported
+only when an executor starts, which keeps ``import orchestrator`` light.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import logging
 import os
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .base import Annotations, EventHandler, Executor, Graph, Handle
@@ -32,9 +36,12 @@ if TYPE_CHECKING:
 
 __all__ = ["DaskExecutor", "embedded_client"]
 
+_log = logging.getLogger("daskflow.executors")
 _LOCK = threading.RLock()
 _CLIENTS: dict[tuple[str, int], Client] = {}
 _EMBEDDED: dict[str, Any] = {}
+#: Scheduler addresses whose versions were compared with ours (once per address and process).
+_CHECKED: set[str] = set()
 
 
 class DaskExecutor(Executor):
@@ -113,7 +120,10 @@ class DaskExecutor(Executor):
     def _new_client(self, target: Any) -> Client:
         from distributed import Client
 
-        return Client(target, set_as_default=False, **self.client_kwargs)
+        with _dask_version_warning_silenced():
+            client = Client(target, set_as_default=False, **self.client_kwargs)
+        _check_versions_once(client)
+        return client
 
     def _connect(self, address: str) -> Client:
         from distributed import Client
@@ -127,12 +137,14 @@ class DaskExecutor(Executor):
             kwargs["security"] = self.security
         kwargs.update(self.client_kwargs)
         try:
-            client = Client(address, **kwargs)
+            with _dask_version_warning_silenced():
+                client = Client(address, **kwargs)
         except (OSError, TimeoutError) as exc:
             raise SchedulerUnreachable(address, self.connect_timeout, f"{type(exc).__name__}: {exc}") from exc
         except ValueError as exc:
             raise ExecutorError(f"cannot connect to Dask scheduler address {address!r}: {exc}") from exc
         _CLIENTS[cache_key] = client
+        _check_versions_once(client, address)
         return client
 
     def close(self) -> None:
@@ -153,25 +165,25 @@ class DaskExecutor(Executor):
     def submit(self, graph: Graph, keys: Sequence[str], annotations: Annotations | None = None) -> list[Handle]:
         from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
 
-        client = self.client
-        dsk: Any
+        # Always a HighLevelGraph: Client.get names a plain dict by tokenizing every task in
+        # it (about 20-30 us each, on the driver), a HighLevelGraph by a random token.
+        # Dask annotates by layer: one layer per distinct annotation set.
+        groups: dict[Any, dict[str, Any]] = {}
+        group_annotations: dict[Any, Mapping[str, Any] | None] = {}
         if not annotations:
-            dsk = dict(graph)
+            groups[None] = dict(graph)
         else:
-            # Dask annotates by layer: one layer per distinct annotation set.
-            groups: dict[Any, dict[str, Any]] = {}
-            group_annotations: dict[Any, Mapping[str, Any] | None] = {}
             for key, node in graph.items():
                 annotation = annotations.get(key)
                 marker = _freeze(annotation) if annotation else None
                 groups.setdefault(marker, {})[key] = node
                 group_annotations[marker] = annotation
-            layers = {
-                f"layer-{i}": MaterializedLayer(layer, annotations=dict(group_annotations[m] or {}) or None)
-                for i, (m, layer) in enumerate(groups.items())
-            }
-            dsk = HighLevelGraph(layers, {name: set() for name in layers})
-        futures = client.get(dsk, list(keys), sync=False)
+        layers = {
+            f"layer-{i}": MaterializedLayer(layer, annotations=dict(group_annotations.get(m) or {}) or None)
+            for i, (m, layer) in enumerate(groups.items())
+        }
+        dsk = HighLevelGraph(layers, {name: set() for name in layers})
+        futures = self.client.get(dsk, list(keys), sync=False)
         return list(futures)
 
     def wait(self, handles: Sequence[Handle], timeout: float | None = None) -> bool:
@@ -192,8 +204,21 @@ class DaskExecutor(Executor):
         return list(self.client.gather(list(handles)))
 
     def cancel(self, handles: Sequence[Handle]) -> None:
-        if handles:
-            self.client.cancel(list(handles), force=True)
+        # force=True also cancels the keys' dependents, and releases keys other clients want too.
+        # A lost connection has cancelled every future already: never reconnect just to cancel.
+        client = self._live_client()
+        if handles and client is not None:
+            client.cancel(list(handles), force=True)
+
+    def run_everywhere(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Call ``fn(*args)`` in every worker process and wait; a worker's error is ignored."""
+        client = self._live_client()
+        if client is not None:
+            client.run(fn, *args, on_error="return")
+
+    def _live_client(self) -> Client | None:
+        client = self._client
+        return client if client is not None and client.status == "running" else None
 
     def subscribe(self, topic: str, handler: EventHandler) -> None:
         def deliver(event: tuple[float, Any]) -> None:
@@ -212,6 +237,34 @@ def _dask_config_address() -> str | None:
 
     address = dask.config.get("scheduler-address", None) or dask.config.get("scheduler_address", None)
     return str(address) if address else None
+
+
+@contextlib.contextmanager
+def _dask_version_warning_silenced() -> Iterator[None]:
+    """Dask warns of some mismatches at connect; ``_check_versions_once`` warns of all of them, once."""
+    from distributed.versions import VersionMismatchWarning as DaskVersionMismatch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DaskVersionMismatch)
+        yield
+
+
+def _check_versions_once(client: Client, address: str | None = None) -> None:
+    """Warn once per scheduler address if the cluster's package versions differ from ours."""
+    from .versions import VersionMismatchWarning, mismatch_lines, mismatch_message, package_versions, remote_versions
+
+    address = address or str(getattr(client.scheduler, "address", "") or client.id)
+    with _LOCK:
+        if address in _CHECKED:
+            return
+        _CHECKED.add(address)
+    try:
+        lines = mismatch_lines(package_versions(), remote_versions(client))
+    except Exception as exc:  # noqa: BLE001 - a failed check must never fail the connection
+        _log.info("could not compare package versions with %s: %s", address, exc)
+        return
+    if lines:
+        warnings.warn(mismatch_message(address, lines), VersionMismatchWarning, stacklevel=2)
 
 
 def _freeze(annotation: Mapping[str, Any]) -> Any:

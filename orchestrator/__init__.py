@@ -1,12 +1,13 @@
 """daskflow: Prefect-style flows and tasks, compiled into Dask graphs.
 
 Importing this package is cheap: it does not import ``distributed`` (only a
-``DaskExecutor`` that starts does) nor ``pydantic`` (only a flow's first call).
+``DaskExecutor`` that starts does), ``pydantic`` (only a flow's first call)
+nor IPython (only live progress inside a running Jupyter kernel uses it).
 """
 
 from __future__ import annotations
 
-from executors import Executor, LocalExecutor
+from executors import Executor, LocalExecutor, VersionMismatchWarning
 
 from .conditional import case, ifelse, merge
 from .dask_client import get_dask_client
@@ -24,6 +25,7 @@ from .errors import (
 )
 from .flows import Flow, flow
 from .futures import TaskFuture, allow_failure, flatten, unmapped
+from .interrupts import TaskInterrupted
 from .options import FlowOptions, TaskOptions, exponential_backoff
 from .prefect1 import Parameter
 from .run_logs import NoRunContext, get_run_logger
@@ -62,11 +64,13 @@ __all__ = [
     "StateType",
     "Task",
     "TaskFuture",
+    "TaskInterrupted",
     "TaskOptions",
     "TaskRun",
     "TaskRunNotCompleted",
     "TaskTimedOut",
     "UnpicklableValue",
+    "VersionMismatchWarning",
     "all_failed",
     "all_finished",
     "all_successful",

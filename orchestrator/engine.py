@@ -12,15 +12,28 @@ Data path (see DESIGN.md, "How one flow run flows"):
   nodes that user code still references (checked with weak references after
   the compiler dropped its own links). Dask frees everything else as soon
   as its dependents finish.
-* **Hear.** Every task emits one final state event (the state layer), which
-  reaches ``_on_event`` before the task's handle reports done. Events update
-  the ``TaskRun`` records and release leaf handles, so a 100k-leaf fan-out
-  holds almost nothing. Results never travel here just to learn a state.
-* **Finish.** When no leaf is outstanding, every task has reported, except
-  those Dask itself failed (a worker lost too often, the scheduler gone):
-  their leaves stay held, come back erred, and the unreported task runs are
-  marked Crashed with that error. The return value is then gathered, and the
-  run is Failed if any failure was not handled downstream.
+* **Hear.** Every task emits one final state event (the state layer). Dask
+  workers send them in batches (executors.events), so an event may arrive up
+  to ``events.LINGER`` after its task's handle reports done; whatever reads a
+  task run's state after waiting on its handle waits for the event too
+  (``_await_reports``). Events update the ``TaskRun`` records and release
+  leaf handles, so a 100k-leaf fan-out holds almost nothing. Results never
+  travel here just to learn a state.
+* **Finish.** When every leaf is done and every task has reported, the run
+  is decided. Tasks Dask itself failed (a worker lost too often, the
+  scheduler gone) never report: their leaves stay held and come back erred,
+  and after a short grace the unreported task runs are marked Crashed with
+  that error. The return value is then gathered, and the
+  run is Failed if any failure was not handled downstream. If those failures
+  are the lost scheduler connection, the run is Crashed instead, and no value
+  is fetched (there is nothing left to fetch it from).
+* **Stop early.** A ``KeyboardInterrupt`` (an interrupted notebook kernel), the
+  flow's timeout or an error in the body ends the run at once: every key the
+  run still wants (outstanding leaves and the nodes user code holds) is
+  cancelled with its dependents, so nothing of the run stays queued or
+  running on the cluster; bodies already running are interrupted in their
+  worker (orchestrator.interrupts); unfinished task runs become Cancelled.
+  The client stays connected for the next run.
 
 Events arrive on the executor's thread (Dask's event loop, or a local pool
 thread); ``_on_event`` only updates small records under a lock and never blocks.
@@ -39,12 +52,14 @@ from typing import TYPE_CHECKING, Any
 
 from executors import Executor, Handle
 
+from . import interrupts, shipping
 from .context import engine_var
 from .errors import FlowDefinitionError
 from .futures import TaskFuture
 from .graph import build_template, compile_nodes
 from .runs import FlowRun, TaskRun
 from .serialization import TaskSpec, unpicklable_reason
+from .shipping import Shipped
 from .state_layer import error_info, fail_unpicklable
 from .states import SUCCESS_TYPES, TERMINAL_TYPES, State, StateType
 
@@ -55,6 +70,11 @@ __all__ = ["RunEngine", "new_run_id"]
 
 #: Poll period for leaves that Dask failed without an event (lost workers, lost scheduler).
 _CRASH_POLL = 0.5
+#: How long a done task's state event may take to arrive (workers batch them for
+#: events.LINGER s) before the task run counts as unreported, and so Crashed.
+_REPORT_GRACE = 10.0
+#: The same once Dask failed a handle: the missing events are mostly of tasks that never ran.
+_REPORT_GRACE_AFTER_FAILURE = 1.0
 
 
 def new_run_id() -> str:
@@ -88,9 +108,12 @@ class _Router:
 
 
 def _dispatch(runs: Mapping[str, Callable[[Any], None]], message: Any) -> None:
-    handler = runs.get(str(message.get("run"))) if isinstance(message, dict) else None
-    if handler is not None:
-        handler(message)
+    """Hand one event, or each event of a worker's batch (executors.events), to its run's handler."""
+    # A batch arrives as a tuple: msgpack turns lists into tuples on the way.
+    for event in message if isinstance(message, (list, tuple)) else (message,):
+        handler = runs.get(str(event.get("run"))) if isinstance(event, dict) else None
+        if handler is not None:
+            handler(event)
 
 
 _ROUTER = _Router()
@@ -120,7 +143,11 @@ class RunEngine:
         self._counter = 0
         self._specs: dict[int, tuple[Task[Any, Any], TaskSpec]] = {}
         self._inflight: dict[str, Handle] = {}
-        self._drained = threading.Event()
+        #: Nodes user code held at their flush, and so have handles: cancelled too when the run stops.
+        self._held: weakref.WeakSet[TaskFuture[Any]] = weakref.WeakSet()
+        #: Set when the last outstanding leaf reports, or any task run reports while ``_awaiting``.
+        self._wake = threading.Event()
+        self._awaiting = False
         self._lock = threading.Lock()
         self._topic = ""
 
@@ -156,6 +183,7 @@ class RunEngine:
     def _spec_for(self, task: Task[Any, Any]) -> TaskSpec:
         entry = self._specs.get(id(task))
         if entry is None:
+            shipping.ship_referenced_modules(task.fn)
             spec = TaskSpec.build(f"{self.run.id}:{len(self._specs)}", task.fn, task.options, self._topic,
                                   self.run.id)
             entry = self._specs[id(task)] = (task, spec)
@@ -193,6 +221,7 @@ class RunEngine:
         by_key = dict(zip(wanted, handles))
         for n in alive:
             n._handle = by_key[n.key]
+            self._held.add(n)
         with self._lock:
             for key in leaves:
                 if task_runs[key].state not in TERMINAL_TYPES:
@@ -215,8 +244,8 @@ class RunEngine:
                     upstream = self.run.task_runs.get(key)
                     if upstream is not None:
                         upstream.handled = True
-                if self._inflight.pop(record.key, None) is not None and not self._inflight:
-                    self._drained.set()
+                if (self._inflight.pop(record.key, None) is not None and not self._inflight) or self._awaiting:
+                    self._wake.set()
         for listener in self.listeners:
             listener(event)
 
@@ -247,6 +276,7 @@ class RunEngine:
     def length_of(self, future: TaskFuture[Any]) -> int | None:
         """The length of a future's list/tuple result, from its state event (None if unknown)."""
         self.wait_for_future(future, None)
+        self._await_reports([future.key], failed=_failure_of(self._handle_of(future)) is not None)
         record = self.run.task_runs.get(future.key)
         if record is not None and record.state in SUCCESS_TYPES:
             return record.length
@@ -254,6 +284,9 @@ class RunEngine:
         return None
 
     def state_of(self, future: TaskFuture[Any]) -> State:
+        handle = future._handle
+        if handle is not None and handle.done():
+            self._await_reports([future.key], failed=_failure_of(handle) is not None)
         record = self.run.task_runs.get(future.key)
         return record.to_state() if record is not None else State(StateType.PENDING, key=future.key)
 
@@ -265,6 +298,7 @@ class RunEngine:
         executor = self.executor
         assert executor is not None
         executor.start()
+        shipping.refresh()
         run.executor = executor.describe()
         run.start = time.time()
         deadline = None if self.timeout is None else run.start + self.timeout
@@ -281,38 +315,76 @@ class RunEngine:
                 self._stop(StateType.TIMED_OUT, f"flow run exceeded its timeout of {self.timeout:g} s")
             else:
                 self._mark_unreported()
-                run.value = self._resolve(returned)
+                lost = run.state is StateType.CRASHED
+                run.value = _replace_futures(returned, {}) if lost else self._resolve(returned)
                 self._decide()
         except KeyboardInterrupt:
             self._stop(StateType.CANCELLED, "interrupted by the user (KeyboardInterrupt)")
             raise
         except BaseException as exc:  # noqa: BLE001 - the body's error ends the run Failed and is kept
-            self._stop(StateType.FAILED, f"the flow body raised {type(exc).__name__}: {exc}")
-            run.body_error = exc
+            if _is_connection_loss(exc):
+                # A value the body waited for was lost with the scheduler: infrastructure, not user code.
+                self._stop(StateType.CRASHED, _lost_scheduler(exc), leftover=StateType.CRASHED)
+            else:
+                self._stop(StateType.FAILED, f"the flow body raised {type(exc).__name__}: {exc}")
+                run.body_error = exc
         finally:
             _ROUTER.detach(executor, self._topic, run.id)
             run.end = time.time()
         return run
 
     def _wait_all(self, deadline: float | None) -> bool:
-        """Wait until no leaf is outstanding or every outstanding leaf is done (erred); False on timeout."""
+        """Wait until every leaf is done and every task run has reported; False on timeout.
+
+        A leaf Dask itself failed (a worker lost too often, the scheduler gone)
+        is done without an event; the task runs that never reported are then
+        only waited for briefly, since most of them never ran.
+        """
         while True:
-            self._drained.clear()
+            self._wake.clear()
             with self._lock:
                 outstanding = list(self._inflight.values())
             if not outstanding or all(h.done() for h in outstanding):
-                return True
+                break
             del outstanding
             wait = _CRASH_POLL if deadline is None else min(_CRASH_POLL, deadline - time.time())
             if wait <= 0:
                 return False
-            self._drained.wait(wait)
+            self._wake.wait(wait)
+        failed = any(_failure_of(h) is not None for h in outstanding)
+        self._await_reports(list(self.run.task_runs), failed=failed, deadline=deadline)
+        return True
+
+    def _await_reports(self, keys: list[str], failed: bool, deadline: float | None = None) -> None:
+        """Wait for the final events of ``keys``, whose tasks are done: workers send them in batches.
+
+        They arrive within ``events.LINGER`` of the task's end, so the grace only
+        runs out when the worker that ran a task was lost before sending, or
+        (``failed``) when Dask ended a handle without running its task at all.
+        """
+        grace = _REPORT_GRACE_AFTER_FAILURE if failed else _REPORT_GRACE
+        end = time.time() + grace if deadline is None else min(deadline, time.time() + grace)
+        task_runs = self.run.task_runs
+        missing = [k for k in keys if (tr := task_runs.get(k)) is not None and tr.state not in TERMINAL_TYPES]
+        if not missing:
+            return
+        self._awaiting = True
+        try:
+            while True:
+                self._wake.clear()
+                missing = [k for k in missing if task_runs[k].state not in TERMINAL_TYPES]
+                wait = end - time.time()
+                if not missing or wait <= 0:
+                    return
+                self._wake.wait(min(wait, _CRASH_POLL))
+        finally:
+            self._awaiting = False
 
     def _mark_unreported(self) -> None:
         """Task runs Dask failed without running the state layer become Crashed, with Dask's error."""
         crash: BaseException | None = None
         for handle in list(self._inflight.values()):
-            crash = crash or handle.exception()
+            crash = crash or _failure_of(handle)
         self._inflight.clear()
         unreported = [tr for tr in self.run.task_runs.values() if tr.state not in TERMINAL_TYPES]
         if not unreported:
@@ -324,7 +396,7 @@ class RunEngine:
             record.mark(StateType.CRASHED, now, f"the task's worker or scheduler failed ({detail})", info)
         if crash is not None and _is_connection_loss(crash):
             self.run.state = StateType.CRASHED
-            self.run.message = f"lost the Dask scheduler during the run ({detail})"
+            self.run.message = _lost_scheduler(crash)
 
     def _resolve(self, returned: Any) -> Any:
         futures: list[TaskFuture[Any]] = []
@@ -334,6 +406,8 @@ class RunEngine:
         values: dict[str, Any] = {}
         assert self.executor is not None
         done = [f for f in futures if self.run.task_runs[f.key].state in SUCCESS_TYPES]
+        if not done:
+            return _replace_futures(returned, values)
         try:
             states = self.executor.gather([self._handle_of(f) for f in done])
         except Exception:  # noqa: BLE001 - fall back to one by one and leave the lost ones None
@@ -358,20 +432,28 @@ class RunEngine:
         else:
             run.state = StateType.COMPLETED
 
-    def _stop(self, state: StateType, message: str) -> None:
-        """End the run early: cancel what has not run on the executor and mark the rest."""
+    def _stop(self, state: StateType, message: str, leftover: StateType = StateType.CANCELLED) -> None:
+        """End the run early: cancel and interrupt what it still runs, and mark the rest ``leftover``."""
         run = self.run
         self._pending.clear()
         with self._lock:
             handles = list(self._inflight.values())
             self._inflight.clear()
-        if self.executor is not None and handles:
+        unfinished = [r for r in list(run.task_runs.values()) if r.state not in TERMINAL_TYPES]
+        if self.executor is not None and unfinished and leftover is StateType.CANCELLED:
+            # Leaves, and the nodes user code holds (a notebook keeps the interrupted frame alive):
+            # once none of them is wanted, Dask releases every key of the run.
+            handles.extend(f._handle for f in list(self._held) if f._handle is not None)
+            wanted = [h for h in handles if not h.done()]
             with contextlib.suppress(Exception):  # the connection may be what failed
-                self.executor.cancel(handles)
+                self.executor.cancel(wanted)
+            with contextlib.suppress(Exception):
+                self.executor.run_everywhere(interrupts.interrupt_run, run.id)
         now = time.time()
-        for record in list(run.task_runs.values()):
+        verb = "cancelled" if leftover is StateType.CANCELLED else "crashed"
+        for record in unfinished:
             if record.state not in TERMINAL_TYPES:
-                record.mark(StateType.CANCELLED, now, f"cancelled: {message}")
+                record.mark(leftover, now, f"{verb}: {message}")
         run.state, run.message = state, message
 
 
@@ -387,7 +469,7 @@ def _replace_unpicklable(graph: dict[str, Any], topic: str, run_id: str) -> bool
         what, culprit = "function", call.spec.load()[0]
         for position, value in [*enumerate(call.args), *call.kwargs.items()]:
             if unpicklable_reason(value) is not None:
-                what, culprit = f"argument {position!r}", value
+                what, culprit = f"argument {position!r}", value.value if isinstance(value, Shipped) else value
                 break
         reason = unpicklable_reason(culprit) or "cannot be pickled"
         task = call.spec.load()[1].name
@@ -397,10 +479,30 @@ def _replace_unpicklable(graph: dict[str, Any], topic: str, run_id: str) -> bool
     return replaced
 
 
-def _is_connection_loss(exc: BaseException) -> bool:
-    import concurrent.futures
+def _failure_of(handle: Handle) -> BaseException | None:
+    """Why Dask ended a handle without a value: its error, or the reason it was cancelled."""
+    error = handle.exception()
+    if error is None and handle.done() and getattr(handle, "cancelled", lambda: False)():
+        try:
+            handle.result()
+        except BaseException as exc:  # noqa: BLE001 - a cancelled future raises its cancellation reason
+            return exc
+    return error
 
-    return isinstance(exc, (concurrent.futures.CancelledError, ConnectionError)) or "connection" in str(exc).lower()
+
+def _is_connection_loss(exc: BaseException) -> bool:
+    """Whether ``exc`` says the client lost its Dask scheduler (not a task's own error)."""
+    if getattr(exc, "reason", None) == "scheduler-connection-lost":  # distributed's FutureCancelledError
+        return True
+    return type(exc).__name__ == "CommClosedError" or isinstance(exc, ConnectionError)
+
+
+def _lost_scheduler(exc: BaseException) -> str:
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return (
+        f"lost the connection to the Dask scheduler during the run ({detail}); its unfinished task runs are "
+        "Crashed. Check that the scheduler is running and reachable, then run the flow again"
+    )
 
 
 def _collect_futures(value: Any, out: list[TaskFuture[Any]]) -> None:

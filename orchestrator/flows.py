@@ -25,11 +25,13 @@ from .context import current_engine
 from .engine import RunEngine
 from .errors import FlowDefinitionError
 from .hooks import run_flow_hooks
+from .notebook import live_progress
 from .options import FlowOptions, make_options
 from .parameters import ParameterValidator
 from .prints import flow_prints
 from .recorder import observe
 from .runs import FlowRun
+from .shipping import ship_modules
 
 if TYPE_CHECKING:
     from .visualize import GraphView
@@ -77,7 +79,7 @@ class Flow(Generic[P, R]):
         return f"<Flow {self.name!r}>"
 
     def with_options(self, **changes: Any) -> Flow[P, R]:
-        """A copy of this flow with some options changed (name, executor, timeout, log_prints)."""
+        """A copy of this flow with some options changed (name, executor, timeout, progress, ...)."""
         return Flow(self.fn, make_options(FlowOptions, f"flow {self.name!r}", self.options, changes))
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -97,9 +99,11 @@ class Flow(Generic[P, R]):
                 f"flow {self.name!r}: executor must be an Executor such as LocalExecutor() or DaskExecutor(), "
                 f"got {type(chosen).__name__}"
             )
+        ship_modules(self.options.ship_modules)
         engine = RunEngine(self.name, params, chosen, timeout=self.options.timeout)
         body = flow_prints(functools.partial(self.fn, **params), self.options.log_prints)
-        with observe(engine):  # the run store record, heartbeats, and the CLI's progress display
+        # The run store record, heartbeats and the CLI's progress display; live progress in notebooks.
+        with observe(engine), live_progress(engine, self.options.progress):
             run = engine.execute(body)
         run_flow_hooks(self, run)
         return run

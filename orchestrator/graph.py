@@ -6,7 +6,9 @@ Two steps, one at each end of a node's life:
   arguments once, swapping each ``TaskFuture`` (or ``allow_failure`` /
   mapped item) for a ``Slot`` that indexes the node's upstream list, and
   wraps containers that hold slots in ``Deep``, so the worker only walks what
-  needs filling.
+  needs filling. A value from a module shipped by value (a notebook's helper
+  module) is wrapped in ``Shipped`` on the way, so it is cloudpickled on its
+  own and the scheduler never needs that module (orchestrator.shipping).
 * ``compile_nodes`` runs at a flush. Each node becomes one
   ``dask.task_spec.Task`` whose callable is the state layer's ``run_task``,
   whose first argument is the small ``TaskCall`` record and whose further
@@ -19,6 +21,7 @@ Two steps, one at each end of a node's life:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 from dask.task_spec import Task, TaskRef
@@ -26,6 +29,7 @@ from dask.task_spec import Task, TaskRef
 from .errors import FlowDefinitionError
 from .futures import MappedItem, TaskFuture, allow_failure, unmapped
 from .serialization import TaskSpec
+from .shipping import Shipped, ships
 from .state_layer import Deep, Slot, TaskCall, run_task
 
 if TYPE_CHECKING:
@@ -34,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["Template", "build_template", "compile_nodes"]
 
 _CONTAINERS = (list, tuple, set, frozenset, dict)
+#: Leaf types that never ship by value, so the common case costs one set lookup.
+_PLAIN = frozenset({int, float, str, bytes, bool, type(None), complex})
 
 
 class Template:
@@ -109,6 +115,12 @@ class _TemplateBuilder:
             if any(c is not v for c, v in zip(converted, value)):
                 return Deep(kind(converted))
             return value
+        if kind in _PLAIN:
+            return value
+        owner = value.__module__ if isinstance(value, (FunctionType, type)) else kind.__module__
+        if isinstance(owner, str) and ships(owner):
+            self.template.fill = True
+            return Shipped(value)
         return value
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 from .errors import FlowDefinitionError
+from .shipping import validate_modules
 from .triggers import Trigger, all_successful
 
 __all__ = ["FlowOptions", "Hook", "RetryDelay", "TaskOptions", "exponential_backoff", "make_options"]
@@ -143,12 +145,22 @@ def exponential_backoff(
 
 @dataclasses.dataclass(frozen=True)
 class FlowOptions:
-    """Everything that can be set on a flow with ``@flow(...)`` or ``with_options``."""
+    """Everything that can be set on a flow with ``@flow(...)`` or ``with_options``.
+
+    ``ship_modules`` lists modules to pickle by value for the workers (a
+    helper module they do not have); modules outside site-packages already
+    ship when tasks use them (orchestrator.shipping). ``progress`` shows live
+    progress while the flow runs: None (the default) shows it in a Jupyter
+    notebook only, True everywhere (text outside notebooks), False nowhere;
+    ``DASKFLOW_PROGRESS=0`` or ``1`` sets the default.
+    """
 
     name: str = ""
     executor: Any = None
     timeout: float | None = None
     log_prints: bool = False
+    ship_modules: tuple[ModuleType, ...] = ()
+    progress: bool | None = None
     #: Hooks ``(flow, flow_run, state)``, run on the driver once the run ended.
     on_completion: tuple[Hook, ...] = ()
     on_failure: tuple[Hook, ...] = ()
@@ -156,6 +168,15 @@ class FlowOptions:
 
     def __post_init__(self) -> None:
         _normalise_hooks(self, f"flow {self.name!r}", ("on_completion", "on_failure", "on_crashed"))
+        try:
+            modules = validate_modules(self.ship_modules, f"flow {self.name!r}")
+        except TypeError as exc:
+            raise FlowDefinitionError(str(exc)) from None
+        object.__setattr__(self, "ship_modules", modules)
+        if self.progress is not None and not isinstance(self.progress, bool):
+            raise FlowDefinitionError(
+                f"flow {self.name!r}: progress is True, False or None (in notebooks only), got {self.progress!r}"
+            )
         if self.timeout is not None and (not isinstance(self.timeout, (int, float)) or self.timeout <= 0):
             raise FlowDefinitionError(f"flow {self.name!r}: timeout must be seconds > 0 or None, got {self.timeout!r}")
 

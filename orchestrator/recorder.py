@@ -6,11 +6,14 @@
   also marks runs whose driver died Crashed, see ``reap_stale``) and records
   the flow run as Running, with its parameters, host and pid;
 * adds ``Recorder.on_event`` to ``engine.listeners``. That runs on Dask's
-  event-loop thread, so it only puts the event on a queue;
-* a background thread drains the queue, a quarter second after the first
-  event of a batch, and writes what piled up as one transaction of task
-  events and one of log records (so a 10k-task run costs a few dozen
-  transactions, not 10k), and heartbeats the flow run every few seconds;
+  event-loop thread, so it only appends the event to a list;
+* a background thread takes what piled up, a quarter second after the first
+  event of a batch, and has it written as one transaction of task events and
+  one of log records (so a 10k-task run costs a few dozen transactions, not
+  10k), and heartbeats the flow run every few seconds. The SQL runs in a
+  child process (orchestrator.store.writer), so it costs the driver's GIL,
+  shared with Dask's scheduler or a local executor's tasks, only the pickling;
+  if the child cannot be used, the thread writes itself;
 * when the run ends, however it ends (a value, ``FlowRunFailed``, an error in
   the body, ``KeyboardInterrupt``), it drains the queue, writes the task runs
   the driver itself decided (Cancelled, Crashed), and the flow run's final
@@ -30,7 +33,6 @@ import contextvars
 import functools
 import logging
 import os
-import queue
 import socket
 import threading
 import time
@@ -42,6 +44,7 @@ from .clock import SYSTEM_CLOCK, Clock
 from .runs import FlowRun, TaskRun
 from .states import TERMINAL_TYPES, StateType
 from .store import RunStore, StoreError, default_store_path, open_store
+from .store.writer import StoreWriter, release_writer, writer_for
 
 if TYPE_CHECKING:
     from .engine import RunEngine
@@ -64,13 +67,13 @@ DEFAULT_GRACE: Final = 60.0
 #: Events per transaction at most, so one commit never holds the write lock for long.
 MAX_BATCH: Final = 5_000
 #: How long the writer lets events pile up after the first one: a transaction costs about
-#: 0.2 ms whatever its size, so one per event would cost the driver ~2 s of CPU per 10k tasks.
-LINGER: Final = 0.25
+#: 0.2 ms whatever its size, so one per event would cost ~2 s of CPU per 10k tasks. Short,
+#: because when a run ends its last batch is still to be written before the run returns.
+LINGER: Final = 0.05
 #: Backstop for the writer thread to drain when a run ends.
 _DRAIN_TIMEOUT: Final = 120.0
 
 _log = logging.getLogger("daskflow.recorder")
-_STOP = object()
 
 
 def recording_enabled() -> bool:
@@ -124,12 +127,27 @@ def open_history_store(path: str | os.PathLike[str] | None = None, now: float | 
 class Recorder:
     """Writes one flow run to a store: see the module docstring."""
 
-    def __init__(self, store: RunStore, run: FlowRun, interval: float | None = None, clock: Clock = SYSTEM_CLOCK):
+    def __init__(
+        self,
+        store: RunStore,
+        run: FlowRun,
+        interval: float | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        writer_path: str | None = None,
+    ) -> None:
         self.store = store
+        #: The store file a writer child should write to (None: write in this process).
+        self.writer_path = writer_path
+        self._writer: StoreWriter | None = None
         self.run = run
         self.interval = heartbeat_interval() if interval is None else interval
         self.clock = clock
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # A plain list swapped out whole by the writer: taking a batch costs one lock, not
+        # one queue operation per event (each of which competes for the GIL with Dask's loop).
+        self._events: list[Mapping[str, Any]] = []
+        self._events_lock = threading.Lock()
+        self._arrived = threading.Event()
+        self._stop_requested = False
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         #: CPU seconds the writer thread used: the event path's cost on the driver (benchmarks read it).
@@ -144,6 +162,8 @@ class Recorder:
         self.store.create_flow_run(
             run.id, run.flow_name, run.parameters, started, host=socket.gethostname(), pid=os.getpid()
         )
+        if self.writer_path is not None:
+            self._writer = writer_for(self.writer_path)
         self._thread = threading.Thread(
             target=self._loop, args=(started + self.interval,), name=f"daskflow-recorder-{run.id}", daemon=True
         )
@@ -151,16 +171,29 @@ class Recorder:
 
     def on_event(self, event: Mapping[str, Any]) -> None:
         """An engine listener: never blocks (it runs on Dask's event loop)."""
-        self._queue.put(event)
+        with self._events_lock:
+            self._events.append(event)
+            first = len(self._events) == 1
+        if first:
+            self._arrived.set()
 
     def finish(self, error: BaseException | None = None) -> None:
         """Write everything still queued, the driver-decided task runs and the final flow run state."""
         thread, self._thread = self._thread, None
         if thread is None:
             return
+        with self._events_lock:
+            self._stop_requested = True
         self._stopping.set()  # cuts the writer's linger short
-        self._queue.put(_STOP)
+        self._arrived.set()
         thread.join(_DRAIN_TIMEOUT)
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            # Everything the child was sent is committed before the run's end is written.
+            if not writer.sync():
+                _log.warning("flow run %s: the run store writer stopped; some task events may be missing", self.run.id)
+            assert self.writer_path is not None
+            release_writer(self.writer_path)
         run = self.run
         now = self.clock.now()
         state, message = run.state, run.message
@@ -194,32 +227,22 @@ class Recorder:
     # -- the writer thread ------------------------------------------------------
 
     def _loop(self, next_beat: float) -> None:
-        stop = False
-        while not stop:
-            batch: list[Mapping[str, Any]] = []
-            try:
-                item = self._queue.get(timeout=max(next_beat - self.clock.now(), 0.0))
-            except queue.Empty:
-                item = None
-            if item is not None and item is not _STOP:
-                self._stopping.wait(LINGER)
-            while item is not None:
-                if item is _STOP:
-                    stop = True
-                    break
-                batch.append(item)
-                if len(batch) >= MAX_BATCH:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    item = None
-            if batch:
-                self._write(batch)
+        while True:
+            if self._arrived.wait(max(next_beat - self.clock.now(), 0.0)):
+                self._stopping.wait(LINGER)  # let a batch pile up
+            with self._events_lock:
+                batch, self._events = self._events, []
+                self._arrived.clear()
+                stop = self._stop_requested
+            for i in range(0, len(batch), MAX_BATCH):
+                self._write(batch[i : i + MAX_BATCH])
             now = self.clock.now()
             if now >= next_beat:
-                self._guard(functools.partial(self.store.heartbeat, self.run.id, now))
+                beat = functools.partial(self.store.heartbeat, self.run.id, now)
+                self._deliver(("heartbeat", self.run.id, now), beat)
                 next_beat = now + self.interval
+            if stop:
+                break
         self.cpu_seconds = time.thread_time()
 
     def _write(self, batch: list[Mapping[str, Any]]) -> None:
@@ -234,9 +257,15 @@ class Recorder:
                 if event["state"] in _TERMINAL_NAMES:
                     reported.add(event["key"])
         if states:
-            self._guard(lambda: self.store.record_task_events(states))
+            self._deliver(("events", states), lambda: self.store.record_task_events(states))
         if logs:
-            self._guard(lambda: self.store.record_logs(logs))
+            self._deliver(("logs", logs), lambda: self.store.record_logs(logs))
+
+    def _deliver(self, message: tuple[Any, ...], write_here: Callable[[], None]) -> None:
+        """Hand ``message`` to the writer child, or write it from this thread if there is none."""
+        writer = self._writer
+        if writer is None or not writer.send(message):
+            self._guard(write_here)
 
     def _guard(self, write: Callable[[], None]) -> None:
         try:
@@ -291,7 +320,8 @@ def observe(engine: RunEngine) -> Iterator[Recorder | None]:
     recorder: Recorder | None = None
     if recording_enabled():
         try:
-            recorder = Recorder(open_history_store(), engine.run)
+            path = os.fspath(default_store_path())
+            recorder = Recorder(open_history_store(path), engine.run, writer_path=path)
             recorder.begin()
         except StoreError as exc:
             _log.warning("flow run %s is not recorded: %s", engine.run.id, exc)

@@ -147,12 +147,14 @@ class FlowRun:
 
     def error(self) -> FlowRunFailed:
         failures = self.unhandled_failures()
+        # A crashed run's own message (the lost scheduler) says more than its task runs' errors.
+        explain = not failures or self.state is StateType.CRASHED
         return FlowRunFailed(
             self.flow_name,
             self.id,
             [(tr.name, tr.error, tr.state.value) for tr in failures],
             [exc for tr in failures if (exc := tr.exception()) is not None],
-            reason=(self.message or "") if not failures else "",
+            reason=(self.message or "") if explain else "",
         )
 
     def result(self) -> Any:
@@ -166,3 +168,9 @@ class FlowRun:
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in sorted(self.counts().items()))
         return f"<FlowRun {self.flow_name!r} {self.id} {self.state.value} ({counts})>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: state, task runs and durations, errors with tracebacks (orchestrator.run_html)."""
+        from .run_html import flow_run_html
+
+        return flow_run_html(self)

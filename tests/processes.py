@@ -1,4 +1,4 @@
-"""Helpers for tests that start real processes: a free loopback port, and stopping by PID."""
+"""Helpers for tests that start real processes: a free loopback port, stopping by PID, Dask processes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,12 @@ import os
 import signal
 import socket
 import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+#: The ``dask`` command of this interpreter's environment.
+DASK = str(Path(sys.executable).parent / "dask")
 
 
 def free_port() -> int:
@@ -24,3 +30,37 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.kill(process.pid, signal.SIGKILL)
             process.wait(20)
+
+
+class DaskProcesses:
+    """A real ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1, each stopped by its PID.
+
+    Workers run without a nanny (so the PID is the worker itself), in ``workdir``,
+    with ``worker_env`` added to their environment; ``close()`` stops them all.
+    """
+
+    def __init__(self, workdir: Path, log: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.scheduler: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self._log = log.open("ab")
+
+    def start_scheduler(self) -> None:
+        argv = [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"]
+        self.scheduler = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir)
+
+    def start_worker(self, name: str, nthreads: int = 1, extra: Sequence[str] = (),
+                     env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+        argv = [DASK, "worker", self.address, "--host", "127.0.0.1", "--no-nanny", "--no-dashboard",
+                "--nthreads", str(nthreads), "--name", name, *extra]
+        process = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir,
+                                   env={**os.environ, **(env or {})})
+        self.workers.append(process)
+        return process
+
+    def close(self) -> None:
+        for process in [*reversed(self.workers), *([self.scheduler] if self.scheduler else [])]:
+            stop(process)
+        self._log.close()

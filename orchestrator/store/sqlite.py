@@ -74,14 +74,14 @@ _LOG_COLUMNS: Final = "run_id, key, name, level, ts, message"
 # another terminal event may replace it: a late Running event from a worker
 # must not reopen a task the driver already marked Crashed or Cancelled.
 # ``started`` and ``worker`` keep their known value when an event omits them.
+# Parameters by position, in convert.TASK_PARAM_ORDER: ?1 run, ?2 key, ?3 task, ?4 name,
+# ?5 state, ?6 ts, ?7 start, ?8 end, ?9 attempt, ?10 worker, ?11 message, ?12 error_type,
+# ?13 error_message, ?14 traceback. Both statements take the same row.
 _UPSERT_TASK_RUN: Final = f"""
 INSERT INTO task_runs (
     run_id, key, task, name, state, ts, started, ended, attempt, worker,
     message, error_type, error_message, traceback
-) VALUES (
-    :run, :key, :task, :name, :state, :ts, :start, :end, :attempt, :worker,
-    :message, :error_type, :error_message, :traceback
-)
+) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
 ON CONFLICT (run_id, key) DO UPDATE SET
     task = excluded.task,
     name = excluded.name,
@@ -102,9 +102,7 @@ WHERE excluded.ts >= task_runs.ts
 _INSERT_TASK_TRANSITION: Final = """
 INSERT INTO task_transitions (
     run_id, key, state, ts, attempt, worker, message, error_type, error_message, traceback
-) VALUES (
-    :run, :key, :state, :ts, :attempt, :worker, :message, :error_type, :error_message, :traceback
-)
+) VALUES (?1, ?2, ?5, ?6, ?9, ?10, ?11, ?12, ?13, ?14)
 """
 
 _INSERT_LOG: Final = """
