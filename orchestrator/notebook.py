@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .progress import PlainDisplay, Progress, totals
-from .recorder import _OBSERVERS
+from .recorder import has_run_observers
 from .run_html import progress_html
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def progress_wanted(setting: bool | None) -> bool:
 @contextlib.contextmanager
 def live_progress(engine: RunEngine, setting: bool | None) -> Iterator[None]:
     """Show ``engine``'s run live while the block runs; see the module docstring."""
-    if not progress_wanted(setting) or _OBSERVERS.get():  # observers: the CLI draws its own
+    if not progress_wanted(setting) or has_run_observers():  # the CLI draws its own
         yield
         return
     progress = Progress(engine)

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Recorder",
     "add_run_observer",
+    "has_run_observers",
     "heartbeat_grace",
     "open_history_store",
     "observe",
@@ -302,6 +303,11 @@ RunObserver = Callable[["RunEngine"], None]
 _OBSERVERS: contextvars.ContextVar[tuple[RunObserver, ...]] = contextvars.ContextVar(
     "daskflow_run_observers", default=()
 )
+
+
+def has_run_observers() -> bool:
+    """Whether something (the CLI's progress display) observes flow runs started here."""
+    return bool(_OBSERVERS.get())
 
 
 @contextlib.contextmanager
