@@ -10,8 +10,10 @@ are invisible here. The contract, checked by one conformance suite:
 * Holding a handle keeps its key's result alive; dropping every handle (and
   every pending dependent) lets the executor free it.
 * ``subscribe(topic, handler)`` delivers what tasks pass to
-  ``executors.events.sink(topic)``, in the order each worker emitted it, and
-  before the handle of the emitting task reports done.
+  ``executors.events.sink(topic)``, in the order each worker emitted it: one
+  event, or a list of them. Local executors deliver before the emitting
+  task's handle reports done; Dask workers batch, so an event may come up to
+  ``events.LINGER`` seconds after.
 """
 
 from __future__ import annotations
@@ -97,3 +99,8 @@ class Executor(abc.ABC):
 
     def describe(self) -> str:
         return type(self).__name__
+
+    @property
+    def connected(self) -> bool:
+        """False once the executor lost what runs its tasks (a Dask client its scheduler)."""
+        return True

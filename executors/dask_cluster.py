@@ -90,6 +90,11 @@ class DaskExecutor(Executor):
         assert self._client is not None
         return self._client
 
+    @property
+    def connected(self) -> bool:
+        client = self._client
+        return client is None or client.status == "running"
+
     def describe(self) -> str:
         if self._client is None:
             return "DaskExecutor(not started)"
@@ -230,6 +235,19 @@ class DaskExecutor(Executor):
         client = self._client
         if client is not None and client.status == "running":
             client.unsubscribe_topic(topic)
+
+
+def close_clients(address: str | None = None) -> None:
+    """Close the clients kept open per scheduler address (of ``address`` only, if given).
+
+    A later ``DaskExecutor`` for that address connects afresh. Call it before
+    stopping a scheduler on purpose, so no client keeps trying to reconnect.
+    """
+    with _LOCK:
+        keys = [k for k in _CLIENTS if address is None or k[0] == address]
+        clients = [_CLIENTS.pop(k) for k in keys]
+    for client in clients:
+        client.close()
 
 
 def _dask_config_address() -> str | None:

@@ -10,17 +10,20 @@ loop, and the send is one ``log_event`` carrying the list of events, which
 rides the worker's batched stream to the scheduler and on to subscribed
 clients. Every message costs the scheduler and the client a fixed amount of
 work whatever its size (routing, a send, a receive, a dispatch), so sending
-per event cost the driver's process about 100 us per task. So an event
-reaches subscribers up to ``LINGER`` seconds after its task finished, usually
-after the task's own completion; events of one worker stay in order.
+per event cost the driver's process about 100 us per task. A worker that
+sent nothing for ``LINGER`` seconds sends its next event at once, so a flow
+waiting on one task at a time hears it without delay; under load an event
+reaches subscribers up to ``LINGER`` seconds after its task finished,
+usually after the task's own completion. Events of one worker stay in order.
 Subscribers receive either one event or a list of events.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -61,13 +64,21 @@ class _WorkerBatch:
         self._topic = topic
         self._lock = threading.Lock()
         self._events: list[Any] = []
+        self._last_send = 0.0
 
     def emit(self, event: Any) -> None:
         with self._lock:
             self._events.append(event)
             first = len(self._events) == 1
-        if first:
-            # One wake-up of the worker's loop per batch, not per event.
+        if not first:
+            return
+        worker = self._worker()
+        # An idle worker sends at once (a flow waiting on one task hears it without delay);
+        # one that sent recently lets a batch pile up. One loop wake-up per batch either way.
+        idle = time.monotonic() - self._last_send >= LINGER
+        if idle or worker is None or worker.status.name != "running":
+            self._loop.add_callback(self._send)
+        else:
             self._loop.add_callback(self._send_later)
 
     def _send_later(self) -> None:
@@ -77,12 +88,23 @@ class _WorkerBatch:
         with self._lock:
             batch, self._events = self._events, []
         worker = self._worker()
-        if batch and worker is not None:
-            # A worker whose stream already closed cannot send; its events are lost with it.
-            with contextlib.suppress(Exception):
-                worker.log_event(self._topic, batch)
+        if not batch or worker is None:
+            return
+        self._last_send = time.monotonic()
+        try:
+            worker.log_event(self._topic, batch)
+        except Exception:  # noqa: BLE001 - find the event that cannot go, send the rest
+            if worker.status.name in _STREAM_GONE:
+                return  # the worker is closing; its stream, and these events, are gone with it
+            for event in batch:
+                try:
+                    worker.log_event(self._topic, [event])
+                except Exception as exc:  # noqa: BLE001
+                    _log.warning("dropped an event Dask cannot send on topic %s: %s: %r", self._topic, exc, event)
 
 
+_STREAM_GONE = frozenset({"closing", "closed", "failed"})
+_log = logging.getLogger("daskflow.events")
 _BATCHES: weakref.WeakKeyDictionary[Any, dict[str, _WorkerBatch]] = weakref.WeakKeyDictionary()
 
 

@@ -183,8 +183,13 @@ class LocalExecutor(Executor):
             try:
                 value = entry.node({d.key: d.value for d in entry.deps})
                 error = None
-            except Exception as exc:  # noqa: BLE001 - recorded and re-raised by result()
-                value, error = None, exc
+            except BaseException as exc:  # recorded and re-raised by result()
+                # BaseException too (an interrupted run's TaskInterrupted): an entry that never
+                # finishes would hang whoever waits on it. Ctrl-C still stops a synchronous run.
+                ready = self._finish(entry, None, exc)
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
+                return ready
         return self._finish(entry, value, error)
 
     def _finish(self, entry: _Entry, value: Any, error: BaseException | None) -> list[_Entry]:

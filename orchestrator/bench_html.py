@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from .bench_stats import BenchSummary, RunSummary, TaskTiming
+from .states import FAILED_TYPES
 
 __all__ = ["IN_PROCESS", "MAX_BARS", "render_report"]
 
@@ -30,7 +31,7 @@ _PALETTE: Final = (
     "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948",
     "#ff9da7", "#9c755f", "#bab0ac", "#86bcb6", "#d37295", "#a0cbe8",
 )  # fmt: skip
-_FAILED: Final = frozenset({"Failed", "TimedOut", "Crashed"})
+_FAILED: Final = frozenset(s.value for s in FAILED_TYPES)
 _WIDTH: Final = 1000.0
 _LABEL: Final = 200.0
 _ROW: Final = 14.0

@@ -136,6 +136,9 @@ class RunEngine:
         self.executor = executor
         self.timeout = timeout
         self.compile_only = compile_only
+        #: Whether the graph leaves this process, so the user's local code must ship by value
+        #: (orchestrator.shipping); registering it for a local run would only cost time.
+        self._ships = compile_only or (executor is not None and executor.pickles_graph)
         #: Called with every raw state event (recorders, progress displays); must not block.
         self.listeners: list[Callable[[Mapping[str, Any]], None]] = []
         self.compiled: dict[str, Any] = {}
@@ -145,9 +148,9 @@ class RunEngine:
         self._inflight: dict[str, Handle] = {}
         #: Nodes user code held at their flush, and so have handles: cancelled too when the run stops.
         self._held: weakref.WeakSet[TaskFuture[Any]] = weakref.WeakSet()
-        #: Set when the last outstanding leaf reports, or any task run reports while ``_awaiting``.
+        #: Set when the last outstanding leaf reports, or any task run reports while ``_awaiting`` > 0.
         self._wake = threading.Event()
-        self._awaiting = False
+        self._awaiting = 0
         self._lock = threading.Lock()
         self._topic = ""
 
@@ -161,7 +164,7 @@ class RunEngine:
         wait_for: list[TaskFuture[Any]] | None,
         name: str,
     ) -> TaskFuture[Any]:
-        template = build_template(args, kwargs, wait_for)
+        template = build_template(args, kwargs, wait_for, ship=self._ships)
         for ref in template.refs:
             if ref._engine is not self:
                 message = (
@@ -183,7 +186,8 @@ class RunEngine:
     def _spec_for(self, task: Task[Any, Any]) -> TaskSpec:
         entry = self._specs.get(id(task))
         if entry is None:
-            shipping.ship_referenced_modules(task.fn)
+            if self._ships:
+                shipping.ship_referenced_modules(task.fn)
             spec = TaskSpec.build(f"{self.run.id}:{len(self._specs)}", task.fn, task.options, self._topic,
                                   self.run.id)
             entry = self._specs[id(task)] = (task, spec)
@@ -322,8 +326,9 @@ class RunEngine:
             self._stop(StateType.CANCELLED, "interrupted by the user (KeyboardInterrupt)")
             raise
         except BaseException as exc:  # noqa: BLE001 - the body's error ends the run Failed and is kept
-            if _is_connection_loss(exc):
+            if _is_connection_loss(exc) or (isinstance(exc, (ConnectionError, OSError)) and not executor.connected):
                 # A value the body waited for was lost with the scheduler: infrastructure, not user code.
+                # (A ConnectionError alone may be the task's or the body's own.)
                 self._stop(StateType.CRASHED, _lost_scheduler(exc), leftover=StateType.CRASHED)
             else:
                 self._stop(StateType.FAILED, f"the flow body raised {type(exc).__name__}: {exc}")
@@ -352,10 +357,10 @@ class RunEngine:
                 return False
             self._wake.wait(wait)
         failed = any(_failure_of(h) is not None for h in outstanding)
-        self._await_reports(list(self.run.task_runs), failed=failed, deadline=deadline)
-        return True
+        complete = self._await_reports(list(self.run.task_runs), failed=failed, deadline=deadline)
+        return complete or deadline is None or time.time() < deadline
 
-    def _await_reports(self, keys: list[str], failed: bool, deadline: float | None = None) -> None:
+    def _await_reports(self, keys: list[str], failed: bool, deadline: float | None = None) -> bool:
         """Wait for the final events of ``keys``, whose tasks are done: workers send them in batches.
 
         They arrive within ``events.LINGER`` of the task's end, so the grace only
@@ -367,18 +372,20 @@ class RunEngine:
         task_runs = self.run.task_runs
         missing = [k for k in keys if (tr := task_runs.get(k)) is not None and tr.state not in TERMINAL_TYPES]
         if not missing:
-            return
-        self._awaiting = True
+            return True
+        with self._lock:
+            self._awaiting += 1
         try:
             while True:
                 self._wake.clear()
                 missing = [k for k in missing if task_runs[k].state not in TERMINAL_TYPES]
                 wait = end - time.time()
                 if not missing or wait <= 0:
-                    return
+                    return not missing
                 self._wake.wait(min(wait, _CRASH_POLL))
         finally:
-            self._awaiting = False
+            with self._lock:
+                self._awaiting -= 1
 
     def _mark_unreported(self) -> None:
         """Task runs Dask failed without running the state layer become Crashed, with Dask's error."""
@@ -392,8 +399,10 @@ class RunEngine:
         now = time.time()
         detail = f"{type(crash).__name__}: {crash}" if crash is not None else "no state was reported"
         info = error_info(crash) if crash is not None else None
-        for record in unreported:
-            record.mark(StateType.CRASHED, now, f"the task's worker or scheduler failed ({detail})", info)
+        with self._lock:  # late events are applied under it, on the executor's thread
+            for record in unreported:
+                if record.state not in TERMINAL_TYPES:
+                    record.mark(StateType.CRASHED, now, f"the task's worker or scheduler failed ({detail})", info)
         if crash is not None and _is_connection_loss(crash):
             self.run.state = StateType.CRASHED
             self.run.message = _lost_scheduler(crash)
@@ -451,9 +460,10 @@ class RunEngine:
                 self.executor.run_everywhere(interrupts.interrupt_run, run.id)
         now = time.time()
         verb = "cancelled" if leftover is StateType.CANCELLED else "crashed"
-        for record in unfinished:
-            if record.state not in TERMINAL_TYPES:
-                record.mark(leftover, now, f"{verb}: {message}")
+        with self._lock:  # late events are applied under it, on the executor's thread
+            for record in unfinished:
+                if record.state not in TERMINAL_TYPES:
+                    record.mark(leftover, now, f"{verb}: {message}")
         run.state, run.message = state, message
 
 
@@ -494,7 +504,7 @@ def _is_connection_loss(exc: BaseException) -> bool:
     """Whether ``exc`` says the client lost its Dask scheduler (not a task's own error)."""
     if getattr(exc, "reason", None) == "scheduler-connection-lost":  # distributed's FutureCancelledError
         return True
-    return type(exc).__name__ == "CommClosedError" or isinstance(exc, ConnectionError)
+    return type(exc).__name__ == "CommClosedError"
 
 
 def _lost_scheduler(exc: BaseException) -> str:

@@ -28,7 +28,7 @@ from dask.task_spec import Task, TaskRef
 
 from .errors import FlowDefinitionError
 from .futures import MappedItem, TaskFuture, allow_failure, unmapped
-from .serialization import TaskSpec
+from .serialization import SCALAR_TYPES, TaskSpec
 from .shipping import Shipped, ships
 from .state_layer import Deep, Slot, TaskCall, run_task
 
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["Template", "build_template", "compile_nodes"]
 
 _CONTAINERS = (list, tuple, set, frozenset, dict)
-#: Leaf types that never ship by value, so the common case costs one set lookup.
-_PLAIN = frozenset({int, float, str, bytes, bool, type(None), complex})
 
 
 class Template:
@@ -56,19 +54,24 @@ class Template:
 
 
 def build_template(
-    args: tuple[Any, ...], kwargs: Mapping[str, Any], wait_for: list[TaskFuture[Any]] | None = None
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    wait_for: list[TaskFuture[Any]] | None = None,
+    ship: bool = True,
 ) -> Template:
+    """The argument template of one call; ``ship=False`` when the graph never leaves this process."""
     # A class, not nested closures: a recursive closure is a reference cycle that
     # would keep every upstream future alive until the garbage collector runs.
-    return _TemplateBuilder().build(args, kwargs, wait_for)
+    return _TemplateBuilder(ship).build(args, kwargs, wait_for)
 
 
 class _TemplateBuilder:
-    __slots__ = ("index", "template")
+    __slots__ = ("index", "ship", "template")
 
-    def __init__(self) -> None:
+    def __init__(self, ship: bool) -> None:
         self.template = Template()
         self.index: dict[tuple[int, bool], int] = {}
+        self.ship = ship
 
     def build(
         self, args: tuple[Any, ...], kwargs: Mapping[str, Any], wait_for: list[TaskFuture[Any]] | None
@@ -115,7 +118,7 @@ class _TemplateBuilder:
             if any(c is not v for c, v in zip(converted, value)):
                 return Deep(kind(converted))
             return value
-        if kind in _PLAIN:
+        if kind in SCALAR_TYPES or not self.ship:  # the common case costs one set lookup
             return value
         owner = value.__module__ if isinstance(value, (FunctionType, type)) else kind.__module__
         if isinstance(owner, str) and ships(owner):

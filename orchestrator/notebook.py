@@ -118,7 +118,7 @@ class HtmlDisplay:
         for record in event.get("records") or ():
             who = record.get("name") or "flow"
             self.logs.append((str(record.get("level", "")), str(who), str(record.get("message", ""))))
-            self.progress.changes += 1  # redraw for a new log line too
+        self.progress.touch()  # redraw for new log lines too
 
     def start(self) -> None:
         self._handle = _ipython_display().display(self._render(), raw=True, display_id=True)
@@ -133,6 +133,7 @@ class HtmlDisplay:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5.0)
+        self.progress.settle()
         self._update(final=True)
 
     def _loop(self) -> None:

@@ -76,6 +76,22 @@ class Progress:
                     running.discard(key)
                 (self._failed if state in _FAILED else self._done)[task] += 1
 
+    def settle(self) -> None:
+        """Recount from the run's records once it ended: the states the driver decided itself
+        (Cancelled, Crashed) never come as events."""
+        snapshot = list(self.engine.run.task_runs.values())
+        with self._lock:
+            self._done, self._failed, self._running = Counter(), Counter(), {}
+            for tr in snapshot:
+                if tr.state in TERMINAL_TYPES:
+                    (self._failed if tr.state in FAILED_TYPES else self._done)[tr.task] += 1
+            self.changes += 1
+
+    def touch(self) -> None:
+        """Note a change that is not a state (a log line), so displays redraw."""
+        with self._lock:
+            self.changes += 1
+
     def rows(self) -> list[Row]:
         records = self.engine.run.task_runs
         if len(records) != self._counted:
@@ -119,6 +135,7 @@ class PlainDisplay:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(5.0)
+        self.progress.settle()
         self._line()
 
     def _loop(self) -> None:

@@ -7,7 +7,7 @@
   the flow run as Running, with its parameters, host and pid;
 * adds ``Recorder.on_event`` to ``engine.listeners``. That runs on Dask's
   event-loop thread, so it only appends the event to a list;
-* a background thread takes what piled up, a quarter second after the first
+* a background thread takes what piled up, ``LINGER`` seconds after the first
   event of a batch, and has it written as one transaction of task events and
   one of log records (so a 10k-task run costs a few dozen transactions, not
   10k), and heartbeats the flow run every few seconds. The SQL runs in a
@@ -44,7 +44,7 @@ from .clock import SYSTEM_CLOCK, Clock
 from .runs import FlowRun, TaskRun
 from .states import TERMINAL_TYPES, StateType
 from .store import RunStore, StoreError, default_store_path, open_store
-from .store.writer import StoreWriter, release_writer, writer_for
+from .store.writer import MAX_BATCH, StoreWriter, release_writer, writer_for
 
 if TYPE_CHECKING:
     from .engine import RunEngine
@@ -65,8 +65,6 @@ GRACE_ENV: Final = "DASKFLOW_HEARTBEAT_GRACE"
 DEFAULT_INTERVAL: Final = 5.0
 #: Twelve missed heartbeats: long enough for a driver stalled by a busy machine.
 DEFAULT_GRACE: Final = 60.0
-#: Events per transaction at most, so one commit never holds the write lock for long.
-MAX_BATCH: Final = 5_000
 #: How long the writer lets events pile up after the first one: a transaction costs about
 #: 0.2 ms whatever its size, so one per event would cost ~2 s of CPU per 10k tasks. Short,
 #: because when a run ends its last batch is still to be written before the run returns.
@@ -140,6 +138,8 @@ class Recorder:
         #: The store file a writer child should write to (None: write in this process).
         self.writer_path = writer_path
         self._writer: StoreWriter | None = None
+        #: The child failed at some point, so what it was sent may not all be written.
+        self._writer_failed = False
         self.run = run
         self.interval = heartbeat_interval() if interval is None else interval
         self.clock = clock
@@ -183,18 +183,30 @@ class Recorder:
         thread, self._thread = self._thread, None
         if thread is None:
             return
-        with self._events_lock:
-            self._stop_requested = True
-        self._stopping.set()  # cuts the writer's linger short
-        self._arrived.set()
-        thread.join(_DRAIN_TIMEOUT)
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            # Everything the child was sent is committed before the run's end is written.
-            if not writer.sync():
-                _log.warning("flow run %s: the run store writer stopped; some task events may be missing", self.run.id)
-            assert self.writer_path is not None
-            release_writer(self.writer_path)
+        try:
+            with self._events_lock:
+                self._stop_requested = True
+            self._stopping.set()  # cuts the writer's linger short
+            self._arrived.set()
+            thread.join(_DRAIN_TIMEOUT)
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                # Everything the child was sent is committed before the run's end is written.
+                if not writer.sync():
+                    self._writer_failed = True
+                assert self.writer_path is not None
+                release_writer(self.writer_path)
+        finally:
+            # Even if a second Ctrl-C cut the draining short: no run may stay Running.
+            self._write_end(error)
+
+    def _write_end(self, error: BaseException | None) -> None:
+        if self._writer_failed:
+            # The child may have died with events it had read: rewrite every finished task run
+            # from the driver's records (upserts keyed by time, so rewriting is harmless).
+            _log.warning("flow run %s: the run store writer stopped; writing its task runs from the driver",
+                         self.run.id)
+            self._reported.clear()
         run = self.run
         now = self.clock.now()
         state, message = run.state, run.message
@@ -265,8 +277,11 @@ class Recorder:
     def _deliver(self, message: tuple[Any, ...], write_here: Callable[[], None]) -> None:
         """Hand ``message`` to the writer child, or write it from this thread if there is none."""
         writer = self._writer
-        if writer is None or not writer.send(message):
-            self._guard(write_here)
+        if writer is not None and writer.send(message):
+            return
+        if writer is not None:
+            self._writer_failed = True
+        self._guard(write_here)
 
     def _guard(self, write: Callable[[], None]) -> None:
         try:

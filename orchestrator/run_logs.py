@@ -125,6 +125,7 @@ def in_task_context(
         attempts[0] += 1
         if run_id:
             interrupts.begin(run_id)  # raises at once if the run was cancelled meanwhile
+        disarmed = not run_id
         try:
             logs = TaskLogs(run_id, key, name, sink)
             token = _TASK_TARGET.set(logs)
@@ -133,13 +134,17 @@ def in_task_context(
             try:
                 return fn(*args, **kwargs)
             finally:
+                if not disarmed:
+                    # First: a cancelled run's interrupt lands in the body, never in this bookkeeping.
+                    interrupts.end()
+                    disarmed = True
                 if run_id:
                     RUNNING_WATCH.end(key)
                 _TASK_TARGET.reset(token)
                 logs.flush()
         finally:
-            if run_id:
-                interrupts.end()  # last: a cancelled run's interrupt may land anywhere above, never after
+            if not disarmed:  # interrupted before the body started
+                interrupts.end()
 
     return call
 

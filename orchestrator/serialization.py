@@ -12,12 +12,10 @@ once. Unpickling yields a *lazy* spec cached per process by token, so
 
 from __future__ import annotations
 
-import os
 import pickle
-import sys
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import cloudpickle
 
@@ -26,7 +24,7 @@ if TYPE_CHECKING:
 
     from .options import TaskOptions
 
-__all__ = ["TaskSpec", "unpicklable_reason"]
+__all__ = ["SCALAR_TYPES", "TaskSpec", "unpicklable_reason"]
 
 _CACHE_LIMIT = 4096
 _CACHE: OrderedDict[str, TaskSpec] = OrderedDict()
@@ -45,7 +43,6 @@ class TaskSpec:
 
     @classmethod
     def build(cls, token: str, fn: Callable[..., Any], options: TaskOptions, topic: str, run_id: str) -> TaskSpec:
-        ship_by_value_if_local(fn)
         return cls(token, None, (fn, options, topic, run_id))
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -73,43 +70,8 @@ def _restore(token: str, payload: bytes) -> TaskSpec:
         return spec
 
 
-_INSTALLED_ROOTS: tuple[str, ...] | None = None
-_DECIDED: dict[str, bool] = {}
-
-
-def _installed_roots() -> tuple[str, ...]:
-    global _INSTALLED_ROOTS
-    if _INSTALLED_ROOTS is None:
-        import site
-        import sysconfig
-
-        paths = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-        paths.update(site.getsitepackages())
-        paths.add(site.getusersitepackages())
-        _INSTALLED_ROOTS = tuple(os.path.realpath(p) + os.sep for p in paths if p)
-    return _INSTALLED_ROOTS
-
-
-def ship_by_value_if_local(fn: Any) -> None:
-    """Pickle ``fn``'s module by value when it is not installed (a script, a notebook helper, tests).
-
-    Workers usually have the installed packages but not the user's own files;
-    a module outside site-packages and the standard library is therefore
-    shipped with the function. ``__main__`` already goes by value.
-    """
-    name = getattr(fn, "__module__", None)
-    if not name or name == "__main__" or name in _DECIDED:
-        return
-    module = sys.modules.get(name)
-    path = getattr(module, "__file__", None)
-    local = bool(path) and not os.path.realpath(path).startswith(_installed_roots())  # type: ignore[arg-type]
-    local = local and name.split(".")[0] not in ("orchestrator", "executors")
-    _DECIDED[name] = local
-    if local:
-        cloudpickle.register_pickle_by_value(module)
-
-
-_ALWAYS_PICKLABLE = frozenset({type(None), bool, int, float, str, bytes, complex})
+#: Types whose values always pickle and never need a closer look (or shipping by value).
+SCALAR_TYPES: Final = frozenset({type(None), bool, int, float, str, bytes, complex})
 
 
 def _keep_buffers(buffer: pickle.PickleBuffer) -> bool:
@@ -119,7 +81,7 @@ def _keep_buffers(buffer: pickle.PickleBuffer) -> bool:
 
 def unpicklable_reason(value: Any) -> str | None:
     """None if ``value`` pickles (with cloudpickle as the fallback, like Dask), else why not."""
-    if type(value) in _ALWAYS_PICKLABLE:
+    if type(value) in SCALAR_TYPES:
         return None
     try:
         pickle.dumps(value, protocol=5, buffer_callback=_keep_buffers)

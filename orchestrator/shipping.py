@@ -6,9 +6,8 @@ user's own files: a notebook, the helper module beside it, a script. The rule:
 * Functions and classes defined in ``__main__`` (a notebook, a script) are
   pickled by value already (cloudpickle).
 * A module outside site-packages and the standard library is **local**, and
-  ships by value when a task needs it: the task's own module
-  (``serialization.ship_by_value_if_local``), and every local module that the
-  task function reaches through its globals, closures and defaults, following
+  ships by value when a task run on a cluster needs it: the task's own
+  module, and every local module that the task function reaches through its globals, closures and defaults, following
   functions and classes of ``__main__`` and of local modules
   (``ship_referenced_modules``).
 * ``@flow(ship_modules=[mod, ...])`` ships modules explicitly, local or not,
@@ -38,8 +37,6 @@ from typing import Any
 
 import cloudpickle
 
-from .serialization import _installed_roots
-
 __all__ = ["Shipped", "ship_modules", "ship_referenced_modules", "ships", "validate_modules"]
 
 _lock = threading.Lock()
@@ -50,6 +47,23 @@ _REGISTERED: frozenset[str] = frozenset()
 _NEVER_LOCAL = frozenset({"__main__", "builtins", "orchestrator", "executors"})
 #: Shipped modules whose namespace was walked already (once per process).
 _SCANNED: set[str] = set()
+
+
+_INSTALLED_ROOTS: tuple[str, ...] | None = None
+
+
+def _installed_roots() -> tuple[str, ...]:
+    """Where installed code lives: the standard library and every site-packages."""
+    global _INSTALLED_ROOTS
+    if _INSTALLED_ROOTS is None:
+        import site
+        import sysconfig
+
+        paths = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+        paths.update(site.getsitepackages())
+        paths.add(site.getusersitepackages())
+        _INSTALLED_ROOTS = tuple(os.path.realpath(p) + os.sep for p in paths if p)
+    return _INSTALLED_ROOTS
 
 
 def validate_modules(value: Any, who: str) -> tuple[types.ModuleType, ...]:

@@ -15,7 +15,9 @@ compiles to. It receives the final ``State`` of each upstream key and:
 5. runs the task's state hooks (orchestrator.hooks), then emits exactly one
    final state event (plus one per retry) and returns the ``State``. A
    user's exception never escapes into Dask, so Dask keeps running
-   independent branches and downstream triggers see the failure.
+   independent branches and downstream triggers see the failure. Only
+   ``TaskInterrupted`` does (orchestrator.interrupts): its run was cancelled
+   and nothing waits for the result any more.
 
 ``execute`` is the same logic with the clock as a parameter, so triggers,
 retries and timeouts are tested without a cluster and without sleeping.

@@ -61,6 +61,10 @@ class DaskProcesses:
         return process
 
     def close(self) -> None:
+        if self.scheduler is not None:
+            from executors.dask_cluster import close_clients
+
+            close_clients(self.address)  # no cached client may keep reconnecting to a stopped scheduler
         for process in [*reversed(self.workers), *([self.scheduler] if self.scheduler else [])]:
             stop(process)
         self._log.close()

@@ -3,8 +3,9 @@
 Flow loading, ``--param`` parsing and ``--address`` / ``--executor`` are
 ``daskflow run``'s (``run.py``). The executor is started before the first
 repeat, so no repeat pays for starting a cluster, and the repeats run one
-after another without a live progress display, which would poll while being
-measured; each prints one line when it ends.
+after another without a live progress display (whatever the flow's
+``progress`` option), which would poll while being measured; each prints one
+line when it ends.
 
 Timings come from the run store (``$DASKFLOW_HOME/daskflow.db``), read back
 by run id once the repeats are done, so recording must be on. The graph's
@@ -86,6 +87,7 @@ def _bench(args: argparse.Namespace) -> int:
     if report is not None and report.is_dir():
         raise UsageError(f"--report {args.report!r} is a directory; give a file name like bench.html")
     flow, params = load_target(args)
+    flow = flow.with_options(progress=False)  # a live display would poll while being measured
     check_params(flow, params)
     executor = _executor_for(flow, make_executor(args))
     if executor is not None:

@@ -33,6 +33,7 @@ class RichDisplay:
         self._live.start()
 
     def stop(self) -> None:
+        self.progress.settle()
         self._live.refresh()
         self._live.stop()
 

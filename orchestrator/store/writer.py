@@ -34,19 +34,26 @@ import atexit
 import os
 import pickle
 import select
+import signal
 import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from typing import IO, Any, Final
 
-__all__ = ["IDLE_CLOSE", "StoreWriter", "main", "release_writer", "writer_for"]
+__all__ = ["IDLE_CLOSE", "MAX_BATCH", "StoreWriter", "main", "release_writer", "writer_for"]
 
 #: Seconds an unused child lingers, so back-to-back runs (tests, a notebook) reuse it.
 IDLE_CLOSE: Final = 10.0
 #: Backstop for a child to start, commit everything sent and acknowledge.
 SYNC_TIMEOUT: Final = 120.0
+#: How long a child may take no input (SQLite locked by another process, a stopped child)
+#: before the driver gives up on it and writes itself.
+SEND_TIMEOUT: Final = 30.0
+#: Events per transaction at most, so one commit never holds the store's write lock for long.
+MAX_BATCH: Final = 5_000
 _HEADER = struct.Struct(">I")
 
 
@@ -55,44 +62,77 @@ class StoreWriter:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one frame at a time on the pipe
+        self._sync_lock = threading.Lock()  # one reader of the acknowledgements at a time
         self._syncs = 0
+        self._acked = 0
+        self._pending_ack = b""
         self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from orchestrator.store.writer import main; sys.exit(main())", path],
+            [sys.executable, "-c", _CHILD_COMMAND, path],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             close_fds=True,
+            # Its own session: a Ctrl-C in the terminal, or Jupyter interrupting the kernel's
+            # process group, must not kill the writer with the run's last events unwritten.
+            start_new_session=True,
         )
+        assert self._process.stdin is not None
+        os.set_blocking(self._process.stdin.fileno(), False)
 
     @property
     def alive(self) -> bool:
         process = self._process
         return process is not None and process.poll() is None
 
-    def send(self, message: tuple[Any, ...]) -> bool:
-        """Queue one message for the child; False if the child is gone (the caller writes it itself)."""
+    def send(self, message: tuple[Any, ...], timeout: float = SEND_TIMEOUT) -> bool:
+        """Queue one message for the child; False if the child is gone or stuck (the caller writes it itself).
+
+        A child that takes no input for ``timeout`` seconds is killed: half a
+        frame may be in the pipe, so nothing more can follow it.
+        """
         frame = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             process = self._process
             if process is None or process.stdin is None:
                 return False
             try:
-                process.stdin.write(_HEADER.pack(len(frame)) + frame)
-                process.stdin.flush()
+                sent = _write_all(process.stdin.fileno(), _HEADER.pack(len(frame)) + frame, timeout)
             except (OSError, ValueError):
-                return False
-            return True
+                sent = False
+            if not sent:
+                self._abandon(process)
+            return sent
 
     def sync(self, timeout: float = SYNC_TIMEOUT) -> bool:
         """Wait until the child committed everything sent so far; False if it died or timed out."""
-        with self._lock:
-            self._syncs += 1
-            token = self._syncs
-        if not self.send(("sync", token)):
+        with self._sync_lock:
+            with self._lock:
+                self._syncs += 1
+                token = self._syncs
+            if not self.send(("sync", token)):
+                return False
+            process = self._process
+            if process is None or process.stdout is None:
+                return False
+            deadline = time.monotonic() + timeout
+            while self._acked < token:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._read_acks(process.stdout.fileno(), remaining):
+                    return False
+            return True
+
+    def _read_acks(self, fd: int, timeout: float) -> bool:
+        """Read what acknowledgements are there (whole lines, each a sync token); False on EOF or timeout."""
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
             return False
-        process = self._process
-        assert process is not None and process.stdout is not None
-        return _read_ack(process.stdout, token, timeout)
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return False
+        *lines, self._pending_ack = (self._pending_ack + chunk).split(b"\n")
+        for line in lines:
+            self._acked = max(self._acked, int(line))
+        return True
 
     def close(self, timeout: float = SYNC_TIMEOUT) -> None:
         """Let the child write what it has and exit."""
@@ -111,19 +151,31 @@ class StoreWriter:
             if process.stdout is not None:
                 process.stdout.close()
 
+    def _abandon(self, process: subprocess.Popen[bytes]) -> None:
+        """Stop using a child that died or stopped reading (called holding ``_lock``)."""
+        self._process = None
+        process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
 
-def _read_ack(stdout: IO[bytes], token: int, timeout: float) -> bool:
-    fd = stdout.fileno()
-    expected = f"{token}\n".encode()
-    received = b""
-    while not received.endswith(expected):
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
-            return False
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            return False
-        received = received[-64:] + chunk
+
+_CHILD_COMMAND: Final = "import sys; from orchestrator.store.writer import main; sys.exit(main())"
+
+
+def _write_all(fd: int, data: bytes, timeout: float) -> bool:
+    """Write ``data`` to a non-blocking pipe; False if the reader took none of it for ``timeout`` s."""
+    view = memoryview(data)
+    while view:
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            _, ready, _ = select.select([], [fd], [], timeout)
+            if not ready:
+                return False
+            continue
+        view = view[written:]
     return True
 
 
@@ -173,6 +225,18 @@ def _close_idle(path: str) -> None:
         writer.close()
 
 
+def _forget_writers() -> None:
+    """In a forked child: the parent's writers, locks and timers are the parent's, never ours."""
+    global _REGISTRY_LOCK
+    _REGISTRY_LOCK = threading.Lock()
+    _WRITERS.clear()
+    _USERS.clear()
+    _TIMERS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_writers)
+
+
 @atexit.register
 def _close_all() -> None:
     with _REGISTRY_LOCK:
@@ -214,8 +278,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
-        print("usage: python -m orchestrator.store.writer PATH", file=sys.stderr)
+        print("usage: the writer child takes one argument, the store file's path", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # only the end of input stops the writer
     store = open_store(args[0])
     source, out = sys.stdin.buffer, sys.stdout.buffer
     events: list[Any] = []
@@ -236,22 +301,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             if message[0] == "events":
                 # Batches that are already waiting go in one transaction.
                 events.extend(message[1])
-                if len(events) < _MAX_EVENTS and _more_waiting(source):
+                if len(events) < MAX_BATCH and _more_waiting(source):
                     continue
             if events:
                 write(("events", events))
                 events = []
             if message[0] != "events":
                 write(message)
-        if events:
-            write(("events", events))
     finally:
+        if events:  # whatever ended the loop, what was read gets written
+            write(("events", events))
         store.close()
     return 0
-
-
-#: Events the child puts in one transaction at most.
-_MAX_EVENTS: Final = 5_000
 
 
 def _more_waiting(source: IO[bytes]) -> bool:

@@ -19,7 +19,7 @@ import cloudpickle
 import pytest
 
 from executors import DaskExecutor, LocalExecutor
-from orchestrator import FlowDefinitionError, flow, serialization, shipping, task
+from orchestrator import FlowDefinitionError, flow, shipping, task
 from orchestrator.graph import build_template
 from orchestrator.shipping import Shipped
 from tests.processes import DaskProcesses
@@ -192,8 +192,8 @@ def test_ship_modules_sends_a_module_installed_here_but_not_on_the_workers(
     installed = tmp_path / "site"
     installed.mkdir()
     helpers = _write_module(installed, monkeypatch)
-    roots = (*serialization._installed_roots(), str(installed.resolve()) + "/")
-    monkeypatch.setattr(serialization, "_INSTALLED_ROOTS", roots)  # as if pip-installed in this environment
+    roots = (*shipping._installed_roots(), str(installed.resolve()) + "/")
+    monkeypatch.setattr(shipping, "_INSTALLED_ROOTS", roots)  # as if pip-installed in this environment
 
     @task
     def measure(x: float) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import _thread
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -49,17 +50,19 @@ def test_interrupt_run_raises_in_the_registered_body_only() -> None:
         finally:
             interrupts.end()
 
-    threads = [threading.Thread(target=body, args=(run_id,)) for run_id in ("cancel-me", "keep-me")]
+    # Fresh ids: interrupts remembers cancelled runs for the rest of the process.
+    cancel_me, keep_me = f"cancel-{uuid.uuid4().hex}", f"keep-{uuid.uuid4().hex}"
+    threads = [threading.Thread(target=body, args=(run_id,)) for run_id in (cancel_me, keep_me)]
     for thread in threads:
         thread.start()
     started.wait()
-    assert interrupts.interrupt_run("cancel-me") == 1
+    assert interrupts.interrupt_run(cancel_me) == 1
     threads[0].join(NOTICE_WITHIN)
-    outcome.setdefault("keep-me", "still running")
+    outcome.setdefault(keep_me, "still running")
     threads[1].join(NOTICE_WITHIN)
-    assert outcome == {"cancel-me": "interrupted", "keep-me": "still running"}
+    assert outcome == {cancel_me: "interrupted", keep_me: "still running"}
     with pytest.raises(TaskInterrupted):  # a later attempt of the cancelled run stops at once
-        interrupts.begin("cancel-me")
+        interrupts.begin(cancel_me)
 
 
 def test_keyboard_interrupt_cancels_the_run_and_stops_its_running_bodies(tmp_path: Path, home: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from executors import DaskExecutor, VersionMismatchWarning
+from executors import DaskExecutor, VersionMismatchWarning, dask_cluster
 from executors.versions import mismatch_lines, mismatch_message, package_versions
 from tests.processes import DaskProcesses
 
@@ -96,7 +96,11 @@ def test_first_connect_to_a_mismatched_cluster_warns_once(mismatched_cluster: st
     assert f"daskflow: {ours['daskflow']} here, 9.9.9 on 1 of 2 worker(s)" in message
     assert "python:" not in message and "dask:" not in message and "distributed:" not in message
 
+    # A new connection to the same address (not the cached client) does not warn again.
+    dask_cluster.close_clients(mismatched_cluster)
     with warnings.catch_warnings(record=True) as again:
         warnings.simplefilter("always")
-        DaskExecutor(address=mismatched_cluster, connect_timeout=60).start()
+        executor = DaskExecutor(address=mismatched_cluster, connect_timeout=60)
+        executor.start()
     assert again == []
+    executor.client.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,12 @@ import pytest
 
 from orchestrator import LocalExecutor, StateType, flow, task
 from orchestrator.recorder import Recorder
-from orchestrator.runs import FlowRun
+from orchestrator.runs import FlowRun, TaskRun
 from orchestrator.store import SQLiteStore
 from orchestrator.store import writer as writer_module
 from orchestrator.store.writer import StoreWriter, release_writer, writer_for
+
+pytestmark = pytest.mark.slow  # starts writer processes
 
 T0 = 1_800_000_000.0
 #: Backstop for a child process to exit; a healthy one exits at once.
@@ -88,6 +91,42 @@ def test_a_killed_child_makes_the_recorder_write_itself_and_lose_nothing(store: 
     assert store.get_flow_run("r2").state == "Completed"  # type: ignore[union-attr]
 
 
+def test_events_a_killed_child_had_not_written_are_rewritten_from_the_driver(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    """A child killed with a batch unread in its pipe: finish() notices and writes every finished task run itself."""
+    path = os.fspath(tmp_path / "daskflow.db")
+    run = FlowRun("r3", "f", {})
+    recorder = Recorder(store, run, writer_path=path)
+    recorder.begin()
+    child = recorder._writer
+    assert child is not None
+    process = _process(child)
+    os.kill(process.pid, signal.SIGSTOP)  # reads nothing from now on
+    sent = threading.Event()
+    real_send = child.send
+
+    def send_and_tell(message: tuple[Any, ...], timeout: float = 30.0) -> bool:
+        ok = real_send(message, timeout)
+        if message[0] == "events":
+            sent.set()
+        return ok
+
+    child.send = send_and_tell  # type: ignore[method-assign]
+    for i in range(200):
+        event = _event("r3", i)
+        run.task_runs[event["key"]] = TaskRun(event["key"], "t", event["name"])
+        run.task_runs[event["key"]].apply(event)
+        recorder.on_event(event)
+    assert sent.wait(EXIT_TIMEOUT), "the recorder never sent the batch"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(EXIT_TIMEOUT)
+    run.state = StateType.COMPLETED
+    recorder.finish()
+    rows = store.list_task_runs("r3")
+    assert len(rows) == 200 and {r.state for r in rows} == {"Completed"}
+
+
 def test_runs_in_one_process_share_one_child_which_closes_when_idle(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -126,7 +165,7 @@ def test_a_recorded_flow_run_goes_through_a_child_and_is_complete_when_it_return
     assert run.is_completed
     path = os.fspath(home / "daskflow.db")
     child = writer_module._WRITERS.get(path)
-    assert child is not None and _process(child).pid != os.getpid()
+    assert child is not None and child.alive and child._acked >= 1  # the run's end synced with a live child
     store = SQLiteStore(home / "daskflow.db")
     try:
         rows = store.list_task_runs(run.id)
