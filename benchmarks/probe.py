@@ -3,7 +3,11 @@
 ``python -m benchmarks.probe import`` times ``import orchestrator`` and lists
 which heavy packages came with it. ``python -m benchmarks.probe rss
 --address A --n N --runner daskflow|raw`` runs an N-task fan-out against the
-scheduler at A and reports the process's peak RSS. Each prints one JSON line.
+scheduler at A and reports the process's peak RSS. ``python -m benchmarks.probe
+local --n N --repeat R`` times flows of N no-op tasks on ``LocalExecutor()``,
+recording on and off, away from the clusters the suite leaves in its own
+process (their threads and garbage slowed this figure by half). Each prints
+one JSON line.
 Nothing heavy is imported at module level, so the import timing is clean.
 """
 
@@ -51,6 +55,18 @@ def probe_rss(address: str, n: int, runner: str) -> dict[str, Any]:
     return {"maxrss_mb": maxrss_kb / 1024, "seconds": seconds, "n": n, "runner": runner}
 
 
+def probe_local(n: int, repeat: int) -> dict[str, Any]:
+    import os
+
+    from .budget import _local_per_task
+
+    os.environ["DASKFLOW_RECORD"] = "1"
+    wall, cpu = _local_per_task(n, repeat)
+    os.environ["DASKFLOW_RECORD"] = "0"
+    wall_off, cpu_off = _local_per_task(n, repeat)
+    return {"wall": wall, "cpu": cpu, "wall_off": wall_off, "cpu_off": cpu_off}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.probe")
     sub = parser.add_subparsers(dest="what", required=True)
@@ -59,8 +75,16 @@ def main(argv: list[str] | None = None) -> None:
     rss.add_argument("--address", required=True)
     rss.add_argument("--n", type=int, default=100_000)
     rss.add_argument("--runner", choices=("daskflow", "raw"), default="daskflow")
+    local = sub.add_parser("local")
+    local.add_argument("--n", type=int, default=20_000)
+    local.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
-    out = probe_import() if args.what == "import" else probe_rss(args.address, args.n, args.runner)
+    if args.what == "import":
+        out = probe_import()
+    elif args.what == "local":
+        out = probe_local(args.n, args.repeat)
+    else:
+        out = probe_rss(args.address, args.n, args.runner)
     print(json.dumps(out))
 
 
