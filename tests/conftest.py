@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,6 +38,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _HOME = pytest.StashKey[tuple[str, "str | None"]]()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh DASKFLOW_HOME under tmp_path for this test; its store is home/daskflow.db."""
+    path = tmp_path / "home"
+    path.mkdir()
+    monkeypatch.setenv("DASKFLOW_HOME", str(path))
+    monkeypatch.delenv("DASKFLOW_RECORD", raising=False)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -22,16 +22,6 @@ from orchestrator.store import SQLiteStore
 NOTICE_WITHIN = 30
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private DASKFLOW_HOME, so the test reads its own run store."""
-    path = tmp_path / "home"
-    path.mkdir()
-    monkeypatch.setenv("DASKFLOW_HOME", str(path))
-    monkeypatch.delenv("DASKFLOW_RECORD", raising=False)
-    return path
-
-
 def test_interrupt_run_raises_in_the_registered_body_only() -> None:
     """interrupt_run raises TaskInterrupted in the thread running that run's body, not in another run's."""
     started = threading.Barrier(3)

@@ -61,16 +61,6 @@ def cluster(tmp_path: Path, home: Path) -> Iterator[DaskProcesses]:
         processes.close()
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private DASKFLOW_HOME, so the test reads its own run store."""
-    path = tmp_path / "home"
-    path.mkdir()
-    monkeypatch.setenv("DASKFLOW_HOME", str(path))
-    monkeypatch.delenv("DASKFLOW_RECORD", raising=False)
-    return path
-
-
 def _run_and_kill(flow_fn: Any, cluster: DaskProcesses, folder: Path) -> tuple[Any, float]:
     """Run the flow in a thread, kill the scheduler once both holds started; the run and seconds after the kill."""
     outcome: dict[str, Any] = {}

@@ -1,8 +1,9 @@
-"""Fixtures for run-history tests: a private DASKFLOW_HOME, and the CLI as a subprocess.
+"""Fixtures for run-history tests: the CLI as a subprocess, in the test's own home.
 
-Every test gets its own ``DASKFLOW_HOME`` under ``tmp_path``, so its store is a
-real SQLite file nobody else writes; ``daskflow`` runs ``python -m
-orchestrator`` in a subprocess with that home, without a TTY.
+``home`` (tests/conftest.py) gives every test its own ``DASKFLOW_HOME`` under
+``tmp_path``, so its store is a real SQLite file nobody else writes;
+``daskflow`` runs ``python -m orchestrator`` in a subprocess with that home,
+without a TTY.
 """
 
 from __future__ import annotations
@@ -17,16 +18,6 @@ import pytest
 
 #: Backstop for any one CLI subprocess; a healthy one takes a few seconds.
 CLI_TIMEOUT = 180
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh DASKFLOW_HOME under tmp_path, also set for in-process flow runs; the store is home/daskflow.db."""
-    path = tmp_path / "home"
-    path.mkdir()
-    monkeypatch.setenv("DASKFLOW_HOME", str(path))
-    monkeypatch.delenv("DASKFLOW_RECORD", raising=False)
-    return path
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.store import SQLiteStore
+from tests.recording.helpers import assert_usage_error
 
 pytestmark = pytest.mark.slow
 
@@ -100,17 +101,9 @@ def test_bench_bad_input_is_one_line_and_exit_code_2(daskflow: Cli, flows_file: 
         ((), {"DASKFLOW_RECORD": "0"}, "DASKFLOW_RECORD turns recording off"),
     ]
     for extra, env, needle in cases:
-        _usage_error(daskflow("bench", squares, "--executor", "local", *extra, **env), needle)
-    _usage_error(daskflow("bench", "nowhere.py:etl"), "no such file 'nowhere.py'")
-    _usage_error(daskflow("bench", f"{flows_file}:missing"), "has no @flow named 'missing'")
-
-
-def _usage_error(result: subprocess.CompletedProcess[str], needle: str) -> None:
-    assert result.returncode == 2, result
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("daskflow: error: ")
-    assert needle in lines[0]
+        assert_usage_error(daskflow("bench", squares, "--executor", "local", *extra, **env), needle)
+    assert_usage_error(daskflow("bench", "nowhere.py:etl"), "no such file 'nowhere.py'")
+    assert_usage_error(daskflow("bench", f"{flows_file}:missing"), "has no @flow named 'missing'")
 
 
 @pytest.mark.cluster

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.store import SQLiteStore
+from tests.recording.helpers import assert_usage_error
 
 pytestmark = pytest.mark.slow
 
@@ -20,14 +21,6 @@ def _run_id(stdout: str) -> str:
     found = re.search(r"^flow run ([0-9a-f]{12}) of ", stdout, re.MULTILINE)
     assert found is not None, stdout
     return found.group(1)
-
-
-def _usage_error(result: subprocess.CompletedProcess[str], needle: str) -> None:
-    assert result.returncode == 2, result
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("daskflow: error: ")
-    assert needle in lines[0]
 
 
 def test_run_completes_with_plain_progress_and_a_summary(daskflow: Cli, flows_file: Path, home: Path) -> None:
@@ -94,14 +87,15 @@ def test_runs_ls_filters_and_runs_logs_shows_task_and_flow_lines(daskflow: Cli, 
 
 def test_bad_input_is_one_line_and_exit_code_2(daskflow: Cli, flows_file: Path) -> None:
     """Unknown flow paths, bad --param values, unknown run ids and states each give one stderr line and exit 2."""
-    _usage_error(daskflow("run", "nowhere.py:etl"), "no such file 'nowhere.py'")
-    _usage_error(daskflow("run", f"{flows_file}:missing"), "has no @flow named 'missing'")
-    _usage_error(daskflow("run", f"{flows_file}:squares", "--param", "n"), "bad --param 'n': expected KEY=VALUE")
-    _usage_error(daskflow("run", f"{flows_file}:squares", "--param", "n=abc"), "n: Input should be a valid integer")
-    _usage_error(daskflow("run", f"{flows_file}:squares", "--param", "size=3"), "size: Extra inputs are not permitted")
-    _usage_error(daskflow("runs", "show", "feedbeef"), "no flow run 'feedbeef'")
-    _usage_error(daskflow("runs", "logs", "feedbeef"), "no flow run 'feedbeef'")
-    _usage_error(daskflow("runs", "ls", "--state", "Done"), "unknown state 'Done'")
+    assert_usage_error(daskflow("run", "nowhere.py:etl"), "no such file 'nowhere.py'")
+    assert_usage_error(daskflow("run", f"{flows_file}:missing"), "has no @flow named 'missing'")
+    squares = f"{flows_file}:squares"
+    assert_usage_error(daskflow("run", squares, "--param", "n"), "bad --param 'n': expected KEY=VALUE")
+    assert_usage_error(daskflow("run", squares, "--param", "n=abc"), "n: Input should be a valid integer")
+    assert_usage_error(daskflow("run", squares, "--param", "size=3"), "size: Extra inputs are not permitted")
+    assert_usage_error(daskflow("runs", "show", "feedbeef"), "no flow run 'feedbeef'")
+    assert_usage_error(daskflow("runs", "logs", "feedbeef"), "no flow run 'feedbeef'")
+    assert_usage_error(daskflow("runs", "ls", "--state", "Done"), "unknown state 'Done'")
 
 
 @pytest.mark.cluster
