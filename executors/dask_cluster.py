@@ -121,6 +121,7 @@ class DaskExecutor(Executor):
                 self._client = self._connect(address)
             else:
                 self._client = embedded_client(self.worker_saturation)
+            _flush_events_on_close(self._client)
 
     def _new_client(self, target: Any) -> Client:
         from distributed import Client
@@ -235,6 +236,27 @@ class DaskExecutor(Executor):
         client = self._client
         if client is not None and client.status == "running":
             client.unsubscribe_topic(topic)
+
+
+_FLUSHING: set[str] = set()
+
+
+def _flush_events_on_close(client: Client) -> None:
+    """Have every worker send its batched events when it closes (once per client).
+
+    A worker batches task events for up to ``events.LINGER`` seconds; one that
+    closes gracefully (scaled down, retired, restarted) within that time would
+    otherwise take them along, and those task runs would count as unreported.
+    """
+    if client.id in _FLUSHING:
+        return
+    _FLUSHING.add(client.id)
+    from .worker_plugin import FlushEventsOnClose
+
+    try:
+        client.register_plugin(FlushEventsOnClose(), name=FlushEventsOnClose.name)
+    except Exception as exc:  # noqa: BLE001 - the run goes on; only a closing worker's last events are at risk
+        _log.warning("could not install the event flush on the workers of %s: %s", client.id, exc)
 
 
 def close_clients(address: str | None = None) -> None:

@@ -28,7 +28,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["LINGER", "Sink", "register_local", "sink", "unregister_local"]
+__all__ = ["LINGER", "Sink", "flush_worker", "register_local", "sink", "unregister_local"]
 
 #: Seconds a worker holds events before sending them as one batch.
 LINGER = 0.05
@@ -106,6 +106,14 @@ class _WorkerBatch:
 _STREAM_GONE = frozenset({"closing", "closed", "failed"})
 _log = logging.getLogger("daskflow.events")
 _BATCHES: weakref.WeakKeyDictionary[Any, dict[str, _WorkerBatch]] = weakref.WeakKeyDictionary()
+
+
+def flush_worker(worker: Any) -> None:
+    """Send every batch ``worker`` holds now; call on its event loop (a closing worker's plugin does)."""
+    with _LOCK:
+        batches = list(_BATCHES.get(worker, {}).values())
+    for batch in batches:
+        batch._send()  # the send already scheduled then finds nothing
 
 
 def register_local(topic: str, handler: Callable[[Any], None]) -> None:
