@@ -65,14 +65,20 @@ def package_versions() -> dict[str, str]:
     }
 
 
+#: Seconds the check waits for the scheduler and for the workers: a busy worker must not
+#: stall connecting (the caller logs a check that timed out and carries on).
+CHECK_TIMEOUT = 30.0
+
+
 def remote_versions(client: Any) -> dict[str, Mapping[str, str] | BaseException]:
     """``{"scheduler": versions, worker_address: versions, ...}``; a process that failed maps to its error."""
     found: dict[str, Mapping[str, str] | BaseException] = {}
     try:
-        found["scheduler"] = client.run_on_scheduler(package_versions)
+        found["scheduler"] = client.run_on_scheduler(package_versions, callback_timeout=CHECK_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - e.g. daskflow is missing there: reported, not raised
         found["scheduler"] = exc
-    for address, answer in sorted(client.run(package_versions, on_error="return").items()):
+    answers = client.run(package_versions, on_error="return", callback_timeout=CHECK_TIMEOUT)
+    for address, answer in sorted(answers.items()):
         found[address] = answer
     return found
 
