@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from executors import DaskExecutor, SchedulerUnreachable
+from executors.dask_cluster import close_clients
 from orchestrator import flow, task
 from tests.processes import free_port, stop
 
@@ -52,6 +53,7 @@ class RealCluster:
         return process
 
     def close(self) -> None:
+        close_clients(self.address)  # no cached client may keep reconnecting to a stopped scheduler
         for process in reversed(self.processes):
             stop(process)
         self.log.close()

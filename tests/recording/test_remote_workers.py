@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from executors.dask_cluster import close_clients
 from orchestrator.loader import load_flow
 from orchestrator.store import SQLiteStore
 from tests.processes import free_port, stop
@@ -41,6 +42,7 @@ def scheduler_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
             client.wait_for_workers(1, timeout=120)
         yield address
     finally:
+        close_clients(address)  # no cached client may keep reconnecting to a stopped scheduler
         for process in reversed(processes):
             stop(process)
         log.close()
