@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,51 +16,19 @@ from typing import Any
 import pytest
 
 from executors import DaskExecutor, SchedulerUnreachable
-from executors.dask_cluster import close_clients
 from orchestrator import flow, task
-from tests.processes import free_port, stop
+from tests.processes import DaskProcesses, free_port
 
 pytestmark = pytest.mark.cluster
 
-BIN = Path(sys.executable).parent
-
-
-
-
-
-
-class RealCluster:
-    """A scheduler and two no-nanny workers, as separate processes."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
-        self.address = f"tcp://127.0.0.1:{self.port}"
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self.log = (tmp / "cluster.log").open("wb")
-        self._start([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(self.port),
-                     "--no-dashboard"])
-        self.workers = [
-            self._start([str(BIN / "dask"), "worker", self.address, "--host", "127.0.0.1", "--no-nanny",
-                         "--nthreads", "1", "--no-dashboard", "--name", f"w{i}"], cwd=tmp)
-            for i in range(2)
-        ]
-
-    def _start(self, argv: list[str], cwd: Path | None = None) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd)
-        self.processes.append(process)
-        return process
-
-    def close(self) -> None:
-        close_clients(self.address)  # no cached client may keep reconnecting to a stopped scheduler
-        for process in reversed(self.processes):
-            stop(process)
-        self.log.close()
-
-
 @pytest.fixture
-def real_cluster(tmp_path: Path) -> Iterator[RealCluster]:
-    cluster = RealCluster(tmp_path)
+def real_cluster(tmp_path: Path) -> Iterator[DaskProcesses]:
+    """A scheduler and two no-nanny 1-thread workers, as separate processes stopped by PID afterwards."""
+    cluster = DaskProcesses(tmp_path, tmp_path / "cluster.log")
     try:
+        cluster.start_scheduler()
+        for i in range(2):
+            cluster.start_worker(f"w{i}")
         executor = DaskExecutor(address=cluster.address, connect_timeout=60)
         executor.client.wait_for_workers(2, timeout=120)
         yield cluster
@@ -87,7 +53,7 @@ def where(x: int) -> str:
     return str(get_worker().address)
 
 
-def test_flow_runs_on_remote_processes_through_address(real_cluster: RealCluster) -> None:
+def test_flow_runs_on_remote_processes_through_address(real_cluster: DaskProcesses) -> None:
     """A flow given address= runs on the scheduler's two worker processes."""
 
     @flow(executor=DaskExecutor(address=real_cluster.address))
@@ -103,7 +69,7 @@ def test_flow_runs_on_remote_processes_through_address(real_cluster: RealCluster
     assert all(w.startswith("tcp://127.0.0.1:") for w in workers)
 
 
-def test_killed_worker_task_reruns_and_flow_completes(real_cluster: RealCluster, tmp_path: Path) -> None:
+def test_killed_worker_task_reruns_and_flow_completes(real_cluster: DaskProcesses, tmp_path: Path) -> None:
     """Killing a worker by PID mid-task: Dask reruns the task on the other worker and the result is right."""
     marker = tmp_path / "first-attempt-pid"
 

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from executors.dask_cluster import close_clients
 from orchestrator.loader import load_flow
 from orchestrator.store import SQLiteStore
-from tests.processes import free_port, stop
+from tests.processes import DaskProcesses
 
 pytestmark = pytest.mark.cluster
-
-DASK = str(Path(sys.executable).parent / "dask")
-
-
-
-
 
 
 @pytest.fixture(scope="module")
@@ -28,24 +20,17 @@ def scheduler_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     """A scheduler and one 2-thread worker as separate processes on 127.0.0.1, stopped by PID afterwards."""
     from distributed import Client
 
+    # The worker runs in another directory, so it can import nothing from the tests: flows ship by value.
     tmp = tmp_path_factory.mktemp("cluster")
-    address = f"tcp://127.0.0.1:{free_port()}"
-    log = (tmp / "cluster.log").open("wb")
-    processes: list[subprocess.Popen[bytes]] = []
+    processes = DaskProcesses(tmp, tmp / "cluster.log")
     try:
-        scheduler = [DASK, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard"]
-        processes.append(subprocess.Popen(scheduler, stdout=log, stderr=subprocess.STDOUT))
-        worker = [DASK, "worker", address, "--host", "127.0.0.1", "--nthreads", "2", "--no-dashboard", "--name", "w0"]
-        # The worker runs in another directory, so it can import nothing from the tests: flows ship by value.
-        processes.append(subprocess.Popen(worker, stdout=log, stderr=subprocess.STDOUT, cwd=tmp))
-        with Client(address, timeout=60, set_as_default=False) as client:
+        processes.start_scheduler()
+        processes.start_worker("w0", nthreads=2)
+        with Client(processes.address, timeout=60, set_as_default=False) as client:
             client.wait_for_workers(1, timeout=120)
-        yield address
+        yield processes.address
     finally:
-        close_clients(address)  # no cached client may keep reconnecting to a stopped scheduler
-        for process in reversed(processes):
-            stop(process)
-        log.close()
+        processes.close()
 
 
 def test_states_and_logs_from_remote_workers_land_in_the_store(
