@@ -60,6 +60,16 @@ class DaskProcesses:
         self.workers.append(process)
         return process
 
+    def start_cluster(self, workers: int, nthreads: int = 1) -> None:
+        """Start the scheduler and ``workers`` workers named w0, w1, ..., and wait until all joined."""
+        from distributed import Client
+
+        self.start_scheduler()
+        for i in range(workers):
+            self.start_worker(f"w{i}", nthreads=nthreads)
+        with Client(self.address, timeout=60, set_as_default=False) as client:
+            client.wait_for_workers(workers, timeout=120)
+
     def close(self) -> None:
         if self.scheduler is not None:
             from executors.dask_cluster import close_clients

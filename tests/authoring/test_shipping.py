@@ -145,16 +145,11 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 @pytest.fixture
 def worker_elsewhere(tmp_path: Path) -> Iterator[str]:
     """A scheduler and one 2-thread worker, as processes in a directory that holds none of the helpers."""
-    from distributed import Client
-
     workdir = tmp_path / "cluster"
     workdir.mkdir()
     processes = DaskProcesses(workdir, workdir / "cluster.log")
     try:
-        processes.start_scheduler()
-        processes.start_worker("w0", nthreads=2)
-        with Client(processes.address, timeout=60, set_as_default=False) as client:
-            client.wait_for_workers(1, timeout=120)
+        processes.start_cluster(workers=1, nthreads=2)
         yield processes.address
     finally:
         processes.close()

@@ -46,15 +46,9 @@ def add(values: list[int]) -> int:
 @pytest.fixture
 def cluster(tmp_path: Path, home: Path) -> Iterator[DaskProcesses]:
     """A scheduler and two 1-thread workers; every task is released and every process stopped afterwards."""
-    from distributed import Client
-
     processes = DaskProcesses(tmp_path, tmp_path / "cluster.log")
     try:
-        processes.start_scheduler()
-        for i in range(2):
-            processes.start_worker(f"w{i}")
-        with Client(processes.address, timeout=60, set_as_default=False) as client:
-            client.wait_for_workers(2, timeout=120)
+        processes.start_cluster(workers=2)
         yield processes
     finally:
         (tmp_path / "release").touch()

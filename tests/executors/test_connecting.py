@@ -22,8 +22,7 @@ def address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("cluster")
     processes = DaskProcesses(workdir, workdir / "cluster.log")
     try:
-        processes.start_scheduler()
-        processes.start_worker("w0")
+        processes.start_cluster(workers=1)
         yield processes.address
     finally:
         processes.close()

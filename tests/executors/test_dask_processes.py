@@ -26,11 +26,7 @@ def real_cluster(tmp_path: Path) -> Iterator[DaskProcesses]:
     """A scheduler and two no-nanny 1-thread workers, as separate processes stopped by PID afterwards."""
     cluster = DaskProcesses(tmp_path, tmp_path / "cluster.log")
     try:
-        cluster.start_scheduler()
-        for i in range(2):
-            cluster.start_worker(f"w{i}")
-        executor = DaskExecutor(address=cluster.address, connect_timeout=60)
-        executor.client.wait_for_workers(2, timeout=120)
+        cluster.start_cluster(workers=2)
         yield cluster
     finally:
         cluster.close()

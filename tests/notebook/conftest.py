@@ -31,11 +31,8 @@ def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote]:
     workdir = tmp_path_factory.mktemp("workers")
     processes = DaskProcesses(workdir, workdir / "cluster.log")
     try:
-        processes.start_scheduler()
-        for i in range(2):
-            processes.start_worker(f"w{i}", nthreads=1)
+        processes.start_cluster(workers=2)
         with Client(processes.address, timeout=60, set_as_default=False) as client:
-            client.wait_for_workers(2, timeout=120)
             yield Remote(processes, client)
     finally:
         processes.close()

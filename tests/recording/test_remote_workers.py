@@ -18,16 +18,11 @@ pytestmark = pytest.mark.cluster
 @pytest.fixture(scope="module")
 def scheduler_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A scheduler and one 2-thread worker as separate processes on 127.0.0.1, stopped by PID afterwards."""
-    from distributed import Client
-
     # The worker runs in another directory, so it can import nothing from the tests: flows ship by value.
     tmp = tmp_path_factory.mktemp("cluster")
     processes = DaskProcesses(tmp, tmp / "cluster.log")
     try:
-        processes.start_scheduler()
-        processes.start_worker("w0", nthreads=2)
-        with Client(processes.address, timeout=60, set_as_default=False) as client:
-            client.wait_for_workers(1, timeout=120)
+        processes.start_cluster(workers=1, nthreads=2)
         yield processes.address
     finally:
         processes.close()
