@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator import flow, task
-from orchestrator.recorder import Recorder, add_run_observer
-from orchestrator.store import default_store_path, writer
+from orchestrator.engine.observers import add_run_observer
+from orchestrator.history.recorder import Recorder
+from orchestrator.history.store import default_store_path, writer
 
 
 @task
@@ -67,8 +68,11 @@ def _one(executor: Any, tasks: int, record: bool) -> tuple[float, float]:
         raise SystemExit(f"benchmark run failed: {run!r} {run.message}")
     if RECORDERS:
         child = _writer_child_cpu() - child_before
-        print(f"  recorder thread CPU {RECORDERS[0].cpu_seconds:.3f} s, writer child CPU {child:.3f} s "
-              f"for {tasks} events", flush=True)
+        print(
+            f"  recorder thread CPU {RECORDERS[0].cpu_seconds:.3f} s, writer child CPU {child:.3f} s "
+            f"for {tasks} events",
+            flush=True,
+        )
     return elapsed, cpu
 
 

@@ -104,11 +104,7 @@ class DaskExecutor(Executor):
         if self._client is not None and self._client.status == "running":
             return
         with _LOCK:
-            address = (
-                self.address
-                or os.environ.get("DASKFLOW_ADDRESS")
-                or _dask_config_address()
-            )
+            address = self.address or os.environ.get("DASKFLOW_ADDRESS") or _dask_config_address()
             if self.cluster is not None:
                 self._client = self._new_client(self.cluster)
             elif self.cluster_class is not None:

@@ -32,6 +32,8 @@ __all__ = ["LINGER", "Sink", "flush_worker", "register_local", "sink", "unregist
 
 #: Seconds a worker holds events before sending them as one batch.
 LINGER = 0.05
+#: The clock of batching decisions; tests replace it to play a machine booted seconds ago.
+monotonic = time.monotonic
 
 _LOCAL_HANDLERS: dict[str, Callable[[Any], None]] = {}
 _LOCK = threading.Lock()
@@ -64,7 +66,10 @@ class _WorkerBatch:
         self._topic = topic
         self._lock = threading.Lock()
         self._events: list[Any] = []
-        self._last_send = 0.0
+        #: ``time.monotonic()`` of the last send; None until the first. Never compare a monotonic
+        #: reading with a constant: its origin is unspecified (on Linux, the boot), so 0.0 would
+        #: make a worker on a machine booted under LINGER seconds ago look busy.
+        self._last_send: float | None = None
 
     def emit(self, event: Any) -> None:
         with self._lock:
@@ -75,7 +80,7 @@ class _WorkerBatch:
         worker = self._worker()
         # An idle worker sends at once (a flow waiting on one task hears it without delay);
         # one that sent recently lets a batch pile up. One loop wake-up per batch either way.
-        idle = time.monotonic() - self._last_send >= LINGER
+        idle = self._last_send is None or monotonic() - self._last_send >= LINGER
         if idle or worker is None or worker.status.name != "running":
             self._loop.add_callback(self._send)
         else:
@@ -90,7 +95,7 @@ class _WorkerBatch:
         worker = self._worker()
         if not batch or worker is None:
             return
-        self._last_send = time.monotonic()
+        self._last_send = monotonic()
         try:
             worker.log_event(self._topic, batch)
         except Exception:  # noqa: BLE001 - find the event that cannot go, send the rest

@@ -31,8 +31,19 @@ __all__ = ["LocalExecutor", "LocalHandle"]
 
 
 class _Entry:
-    __slots__ = ("cancelled", "dependents", "deps", "done", "error", "holds", "key", "node",
-                 "started", "value", "waiting")
+    __slots__ = (
+        "cancelled",
+        "dependents",
+        "deps",
+        "done",
+        "error",
+        "holds",
+        "key",
+        "node",
+        "started",
+        "value",
+        "waiting",
+    )
 
     def __init__(self, key: str, node: Any) -> None:
         self.key = key
@@ -258,4 +269,3 @@ def _entry_of(handle: Handle) -> _Entry:
     if not isinstance(handle, LocalHandle):
         raise TypeError(f"LocalExecutor got a handle it did not make: {handle!r}")
     return handle._entry
-

@@ -1,5 +1,15 @@
 """daskflow: Prefect-style flows and tasks, compiled into Dask graphs.
 
+This module is the public API only. The code lives in subpackages that
+follow the data path of a run, each importing only those below it
+(``import-linter`` checks it; see ``pyproject.toml``)::
+
+    views       the CLI, progress, notebook, HTML, SVG and bench reports
+    authoring   what users write: @task, @flow, Prefect 1 blocks, branching
+    engine      the driver: compile, flush, submit, hear events, decide the run
+    worker      what runs inside a Dask task: the state layer     | history   the recorder and the run store
+    records     the shared vocabulary: states, runs, errors, options, triggers
+
 Importing this package is cheap: it does not import ``distributed`` (only a
 ``DaskExecutor`` that starts does), ``pydantic`` (only a flow's first call)
 nor IPython (only live progress inside a running Jupyter kernel uses it).
@@ -9,10 +19,15 @@ from __future__ import annotations
 
 from executors import Executor, LocalExecutor, VersionMismatchWarning
 
-from .conditional import case, ifelse, merge
-from .dask_client import get_dask_client
-from .dask_graph import DaskGraph, to_dask
-from .errors import (
+from .authoring.conditional import case, ifelse, merge
+from .authoring.flows import Flow, flow
+from .authoring.prefect1 import Parameter
+from .authoring.tasks import Task, task
+from .authoring.to_dask import DaskGraph, to_dask
+from .engine.futures import TaskFuture, allow_failure, flatten, unmapped
+from .engine.observers import install_run_display as _install_run_display
+from .records.display import install_renderers as _install_renderers
+from .records.errors import (
     ExecutorError,
     FlowDefinitionError,
     FlowRunFailed,
@@ -23,16 +38,10 @@ from .errors import (
     TaskTimedOut,
     UnpicklableValue,
 )
-from .flows import Flow, flow
-from .futures import TaskFuture, allow_failure, flatten, unmapped
-from .interrupts import TaskInterrupted
-from .options import FlowOptions, TaskOptions, exponential_backoff
-from .prefect1 import Parameter
-from .run_logs import NoRunContext, get_run_logger
-from .runs import FlowRun, TaskRun
-from .states import State, StateType
-from .tasks import Task, task
-from .triggers import (
+from .records.options import FlowOptions, TaskOptions, exponential_backoff
+from .records.runs import FlowRun, TaskRun
+from .records.states import State, StateType
+from .records.triggers import (
     all_failed,
     all_finished,
     all_successful,
@@ -41,7 +50,16 @@ from .triggers import (
     any_successful,
     not_all_skipped,
 )
-from .visualize import GraphView
+from .views.notebook import live_progress as _live_progress
+from .views.renderers import VIEW_RENDERERS as _VIEW_RENDERERS
+from .views.visualize import GraphView
+from .worker.dask_client import get_dask_client
+from .worker.interrupts import TaskInterrupted
+from .worker.run_logs import NoRunContext, get_run_logger
+
+# The views sit above every other layer; the lower ones reach them through these two registries.
+_install_renderers(_VIEW_RENDERERS)
+_install_run_display(_live_progress)
 
 __all__ = [
     "DaskExecutor",

@@ -51,12 +51,26 @@ class DaskProcesses:
         argv = [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"]
         self.scheduler = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir)
 
-    def start_worker(self, name: str, nthreads: int = 1, extra: Sequence[str] = (),
-                     env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
-        argv = [DASK, "worker", self.address, "--host", "127.0.0.1", "--no-nanny", "--no-dashboard",
-                "--nthreads", str(nthreads), "--name", name, *extra]
-        process = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir,
-                                   env={**os.environ, **(env or {})})
+    def start_worker(
+        self, name: str, nthreads: int = 1, extra: Sequence[str] = (), env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        argv = [
+            DASK,
+            "worker",
+            self.address,
+            "--host",
+            "127.0.0.1",
+            "--no-nanny",
+            "--no-dashboard",
+            "--nthreads",
+            str(nthreads),
+            "--name",
+            name,
+            *extra,
+        ]
+        process = subprocess.Popen(
+            argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir, env={**os.environ, **(env or {})}
+        )
         self.workers.append(process)
         return process
 

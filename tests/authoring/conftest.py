@@ -12,8 +12,8 @@ import pytest
 
 from executors import LocalExecutor
 from executors.base import Annotations, Graph, Handle
-from orchestrator.engine import RunEngine
-from orchestrator.recorder import add_run_observer
+from orchestrator.engine.observers import add_run_observer
+from orchestrator.engine.run_engine import RunEngine
 
 
 class CountingExecutor(LocalExecutor):

@@ -10,7 +10,7 @@ import pytest
 
 from executors import Executor, LocalExecutor
 from orchestrator import Flow, FlowRun, State, StateType, Task, TaskRun, flow, task
-from orchestrator.hooks import run_flow_hooks
+from orchestrator.authoring.flows import run_flow_hooks
 
 
 def writer(folder: Path, label: str) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -13,9 +12,10 @@ import pytest
 
 from executors import Executor, LocalExecutor
 from orchestrator import Flow, FlowDefinitionError, FlowRun, Parameter, StateType, TaskFuture, flow, task
-from orchestrator.prefect1 import FlowBlock
+from orchestrator.authoring.prefect1 import FlowBlock
+from tests.paths import EXAMPLES
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prefect1_ml_pipeline.py"
+EXAMPLE = EXAMPLES / "prefect1_ml_pipeline.py"
 
 
 @task

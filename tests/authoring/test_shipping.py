@@ -19,12 +19,13 @@ import cloudpickle
 import pytest
 
 from executors import DaskExecutor, LocalExecutor
-from orchestrator import FlowDefinitionError, flow, shipping, task
-from orchestrator.graph import build_template
-from orchestrator.shipping import Shipped
+from orchestrator import FlowDefinitionError, flow, task
+from orchestrator.engine import shipping
+from orchestrator.engine.graph import build_template
+from orchestrator.worker.shipped import Shipped
 from tests.processes import DaskProcesses
 
-HELPER = '''
+HELPER = """
 import dataclasses
 {imports}
 
@@ -35,7 +36,7 @@ class Point:
 
 def norm(p):
     return (p.x ** 2 + p.y ** 2) ** 0.5 {extra}
-'''
+"""
 
 
 def _write_module(folder: Path, monkeypatch: pytest.MonkeyPatch, imports: str = "", extra: str = "") -> ModuleType:
@@ -88,7 +89,9 @@ def test_modules_a_task_reaches_are_shipped_transitively(tmp_path: Path, monkeyp
     """A local module used by a task, and the local module that one uses, are both registered by value."""
     inner = _write_module(tmp_path, monkeypatch)
     outer = _write_module(
-        tmp_path, monkeypatch, imports=f"import {inner.__name__} as inner",
+        tmp_path,
+        monkeypatch,
+        imports=f"import {inner.__name__} as inner",
         extra="\n\ndef far(x):\n    return inner.norm(x)\n",
     )
 
@@ -122,12 +125,7 @@ def test_a_shipped_argument_stays_bytes_where_it_is_unpickled_until_asked(tmp_pa
     import subprocess
 
     payload = pickle.dumps(Shipped(_Unimportable(7)))
-    code = (
-        "import pickle, sys\n"
-        f"shipped = pickle.loads({payload!r})\n"
-        "print(repr(shipped))\n"
-        "print(shipped.value.n)\n"
-    )
+    code = f"import pickle, sys\nshipped = pickle.loads({payload!r})\nprint(repr(shipped))\nprint(shipped.value.n)\n"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
     assert result.stdout.splitlines() == ["Shipped(<not loaded>)", "7"]
 

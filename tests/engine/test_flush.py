@@ -9,7 +9,7 @@ from typing import Any
 from executors import LocalExecutor
 from executors.base import Annotations, Graph, Handle
 from orchestrator import flow, task
-from orchestrator.engine import RunEngine
+from orchestrator.engine.run_engine import RunEngine
 
 
 class CountingExecutor(LocalExecutor):

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from executors import LocalExecutor
-from orchestrator import TaskInterrupted, flow, interrupts, task
-from orchestrator.store import SQLiteStore
+from orchestrator import TaskInterrupted, flow, task
+from orchestrator.history.store import SQLiteStore
+from orchestrator.worker import interrupts
 
 #: Backstop for a body to notice its interrupt; it takes one short wait.
 NOTICE_WITHIN = 30

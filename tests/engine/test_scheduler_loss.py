@@ -20,7 +20,7 @@ import pytest
 
 from executors import DaskExecutor, SchedulerUnreachable
 from orchestrator import FlowRunFailed, StateType, flow, task
-from orchestrator.store import SQLiteStore
+from orchestrator.history.store import SQLiteStore
 from tests.processes import DaskProcesses
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]

@@ -57,6 +57,7 @@ def test_dask_scheduler_address_variable_is_honoured(address: str, tmp_path: Pat
     code = "from executors import DaskExecutor; print(DaskExecutor(connect_timeout=60).client.scheduler.address)"
     env = {**os.environ, "DASK_SCHEDULER_ADDRESS": address}
     env.pop("DASKFLOW_ADDRESS", None)
-    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
-                            timeout=180, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180, check=True
+    )
     assert result.stdout.strip() == address

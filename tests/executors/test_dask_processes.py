@@ -21,6 +21,7 @@ from tests.processes import DaskProcesses, free_port
 
 pytestmark = pytest.mark.cluster
 
+
 @pytest.fixture
 def real_cluster(tmp_path: Path) -> Iterator[DaskProcesses]:
     """A scheduler and two no-nanny 1-thread workers, as separate processes stopped by PID afterwards."""

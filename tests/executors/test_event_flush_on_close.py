@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -31,12 +32,22 @@ def _emit_then_close(topic: str, n: int) -> int:
     return n
 
 
+def _booted_seconds_ago(seconds: float) -> Any:
+    """A monotonic clock that reads as on a machine booted ``seconds`` ago (Linux counts from the boot)."""
+    offset = time.monotonic() - seconds
+    return lambda: time.monotonic() - offset
+
+
 def test_a_closing_worker_sends_its_batched_events(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With batches held for an hour, an event waiting in one still arrives: the worker sends it as it closes."""
+    """With batches held for an hour, an event waiting in one still arrives: the worker sends it as it closes.
+
+    On a machine booted a minute ago: the first event of a worker that never sent goes at once.
+    """
     from distributed import LocalCluster
 
     # In-process workers, so this process's LINGER holds: a scheduled send would come after an hour.
     monkeypatch.setattr(events, "LINGER", 3600.0)
+    monkeypatch.setattr(events, "monotonic", _booted_seconds_ago(60.0))
     received: list[Any] = []
     first, both = threading.Event(), threading.Event()
 

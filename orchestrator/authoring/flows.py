@@ -1,0 +1,162 @@
+"""``@flow``: a function whose body builds a graph of task calls and runs it.
+
+``etl(day="...")`` validates the parameters, runs the body on the driver
+(task calls inside it become lazy nodes), flushes and waits, and returns the
+body's return value with every ``TaskFuture`` in it replaced by its value, or
+raises ``FlowRunFailed``. ``return_state=True`` and ``flow.run(...)`` return
+the ``FlowRun`` instead. A flow called inside a running flow is a subflow:
+its tasks join the parent's graph.
+
+``Flow("name")`` (a string instead of a function) makes a Prefect 1 style
+flow built in a ``with`` block; see orchestrator.authoring.prefect1. Flow
+hooks and ``log_prints`` are applied here, around the engine's run; the run
+store's recorder and the progress displays wrap it (orchestrator.engine.observers).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
+
+from executors import Executor
+
+from ..engine.context import current_engine
+from ..engine.observers import observing
+from ..engine.run_engine import RunEngine
+from ..engine.shipping import ship_modules
+from ..records.display import renderers
+from ..records.errors import FlowDefinitionError
+from ..records.options import FlowOptions, Hook, make_options
+from ..records.runs import FlowRun
+from ..records.states import State, StateType
+from ..worker.hooks import call_each
+from ..worker.prints import flow_prints
+from .parameters import ParameterValidator
+
+__all__ = ["Flow", "default_executor", "flow", "run_flow_hooks"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_DEFAULT: list[Executor] = []
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_executor() -> Executor:
+    """The process-wide default: a ``DaskExecutor`` on the embedded ``LocalCluster``."""
+    with _DEFAULT_LOCK:
+        if not _DEFAULT:
+            from executors import DaskExecutor
+
+            _DEFAULT.append(DaskExecutor())
+        return _DEFAULT[0]
+
+
+class Flow(Generic[P, R]):
+    """A function made into a flow; see the module docstring."""
+
+    def __new__(cls, fn: Any = None, *args: Any, **kwargs: Any) -> Flow[P, R]:
+        if cls is Flow and isinstance(fn, str):
+            # Prefect 1: Flow("name") is a flow built in a `with` block; Python then runs its __init__.
+            from .prefect1 import FlowBlock
+
+            return cast("Flow[P, R]", object.__new__(FlowBlock))
+        return object.__new__(cls)
+
+    def __init__(self, fn: Callable[P, R], options: FlowOptions) -> None:
+        if not callable(fn):
+            raise FlowDefinitionError(f"@flow decorates a function, got {type(fn).__name__}")
+        self.fn = fn
+        self.options = options
+        self.name = options.name
+        self.parameters = ParameterValidator(self.name, fn)
+        functools.update_wrapper(self, fn)
+
+    def __repr__(self) -> str:
+        return f"<Flow {self.name!r}>"
+
+    def with_options(self, **changes: Any) -> Flow[P, R]:
+        """A copy of this flow with some options changed (name, executor, timeout, progress, ...)."""
+        return Flow(self.fn, make_options(FlowOptions, f"flow {self.name!r}", self.options, changes))
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return_state = bool(kwargs.pop("return_state", False))
+        parent = current_engine()
+        if parent is not None:
+            return self._run_as_subflow(parent, args, kwargs)  # type: ignore[no-any-return]
+        run = self.run(*args, **cast("dict[str, Any]", kwargs))
+        return cast(R, run if return_state else run.result())
+
+    def run(self, *args: Any, executor: Executor | None = None, **kwargs: Any) -> FlowRun:
+        """Run the flow and return its ``FlowRun`` whatever the outcome."""
+        params = self.parameters.validate(args, kwargs)
+        chosen = executor or self.options.executor or default_executor()
+        if not isinstance(chosen, Executor):
+            raise FlowDefinitionError(
+                f"flow {self.name!r}: executor must be an Executor such as LocalExecutor() or DaskExecutor(), "
+                f"got {type(chosen).__name__}"
+            )
+        ship_modules(self.options.ship_modules)
+        engine = RunEngine(self.name, params, chosen, timeout=self.options.timeout)
+        body = flow_prints(functools.partial(self.fn, **params), self.options.log_prints)
+        # The run store record, heartbeats and the CLI's progress display; live progress in notebooks.
+        with observing(engine, self.options.progress):
+            run = engine.execute(body)
+        run_flow_hooks(self, run)
+        return run
+
+    def _run_as_subflow(self, parent: RunEngine, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        params = self.parameters.validate(args, kwargs)
+        parent.run.subflows.append(self.name)
+        return cast("Callable[..., Any]", self.fn)(**params)
+
+    def compile(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The Dask graph (key -> ``dask.task_spec.Task``) of a static flow, without running it."""
+        params = self.parameters.validate(args, kwargs)
+        engine = RunEngine(self.name, params, None, compile_only=True)
+        engine.compile_body(lambda: cast("Callable[..., Any]", self.fn)(**params))
+        return engine.compiled
+
+    def visualize(self, *args: Any, **kwargs: Any) -> Any:
+        """Draw the graph ``compile(*args, **kwargs)`` returns as SVG (a ``GraphView``; inline in Jupyter)."""
+        return renderers().graph(self.compile(*args, **kwargs), self.name)
+
+
+@overload
+def flow(fn: Callable[P, R], /) -> Flow[P, R]: ...
+
+
+@overload
+def flow(*, name: str | None = None, **options: Any) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
+
+
+def flow(fn: Callable[P, R] | None = None, /, **options: Any) -> Flow[P, R] | Callable[[Callable[P, R]], Flow[P, R]]:
+    """Make a function a flow: ``@flow`` or ``@flow(name=..., executor=..., timeout=...)``."""
+
+    def decorate(func: Callable[P, R]) -> Flow[P, R]:
+        name = options.get("name") or getattr(func, "__name__", None) or type(func).__name__
+        built = make_options(FlowOptions, f"flow {name!r}", FlowOptions(name=name), {**options, "name": name})
+        return Flow(func, built)
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate
+
+
+_FLOW_HOOKS = {
+    StateType.COMPLETED: "on_completion",
+    StateType.FAILED: "on_failure",
+    StateType.TIMED_OUT: "on_failure",
+    StateType.CRASHED: "on_crashed",
+}
+
+
+def run_flow_hooks(flow: Flow[Any, Any], run: FlowRun) -> None:
+    """Run the flow's hooks for the final state of ``run``, on the driver."""
+    attribute = _FLOW_HOOKS.get(run.state)
+    hooks: Sequence[Hook] = getattr(flow.options, attribute) if attribute else ()
+    if hooks:
+        state = State(run.state, run.value, message=run.message, start=run.start, end=run.end)
+        call_each(hooks, flow, run, state, f"flow run {run.flow_name!r} ({run.id})")

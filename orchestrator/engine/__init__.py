@@ -1,0 +1,14 @@
+"""The driver that compiles flows into Dask graphs, submits them and collects states.
+
+Owns the run engine (``run_engine``: build lazily, flush in batches, hear
+events, decide the run), the lazy graph node ``TaskFuture`` and the argument
+markers (``futures``), the graph compiler (``graph``), the current run
+(``context``), shipping the user's modules (``shipping``), routing events to
+runs (``routing``), reading Dask's failures (``failures``) and what watches a
+run (``observers``: the recorder, and the displays the views install).
+
+May import: ``orchestrator.worker``, ``orchestrator.history``,
+``orchestrator.records`` and ``executors``. What the user writes
+(``orchestrator.authoring``) reaches it through the ``NodeTask`` protocol and
+engine methods a Prefect 1 block overrides, never an import.
+"""

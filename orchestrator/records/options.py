@@ -1,0 +1,213 @@
+"""Task and flow options, each defined once as a frozen dataclass.
+
+``@task(...)``, ``Task.with_options(...)`` and validation all derive from
+``TaskOptions``; nothing else lists the options. The retry schedule lives here
+too because it is pure logic on the options, tested without a cluster.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import types
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from .errors import FlowDefinitionError
+from .triggers import Trigger, all_successful
+
+__all__ = ["FlowOptions", "Hook", "RetryDelay", "TaskOptions", "exponential_backoff", "make_options"]
+
+RetryDelay = float | Sequence[float] | Callable[[int], float]
+RetryOn = tuple[type[BaseException], ...] | Callable[[BaseException], bool] | None
+#: A state hook: called with (task or flow, its run, the state); see orchestrator.hooks.
+Hook = Callable[[Any, Any, Any], object]
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskOptions:
+    """Everything that can be set on a task with ``@task(...)`` or ``with_options``.
+
+    ``retry_delay`` is seconds, a list of seconds per retry (the last repeats),
+    or a callable from the attempt number (1 for the first retry) to seconds.
+    ``retry_jitter`` spreads each delay by up to that fraction either way.
+    ``retry_on`` limits retries to some exception types, or to a predicate.
+    ``on_completion`` / ``on_failure`` / ``on_retry`` take a hook or a list of
+    hooks ``(task, task_run, state)``, run on the worker (so they must pickle).
+    """
+
+    name: str = ""
+    retries: int = 0
+    retry_delay: RetryDelay = 0.0
+    retry_jitter: float = 0.0
+    retry_on: RetryOn = None
+    timeout: float | None = None
+    trigger: Trigger = all_successful
+    tags: frozenset[str] = frozenset()
+    resources: Mapping[str, float] | None = None
+    priority: int = 0
+    log_prints: bool = False
+    on_completion: tuple[Hook, ...] = ()
+    on_failure: tuple[Hook, ...] = ()
+    on_retry: tuple[Hook, ...] = ()
+
+    def __post_init__(self) -> None:
+        who = f"task {self.name!r}"
+        _normalise_hooks(self, who, ("on_completion", "on_failure", "on_retry"))
+        if not isinstance(self.retries, int) or self.retries < 0:
+            raise FlowDefinitionError(f"{who}: retries must be a whole number >= 0, got {self.retries!r}")
+        delay = self.retry_delay
+        if isinstance(delay, (int, float)):
+            if delay < 0:
+                raise FlowDefinitionError(f"{who}: retry_delay must be >= 0 seconds, got {delay!r}")
+        elif isinstance(delay, Sequence) and not isinstance(delay, str):
+            if not delay or any(not isinstance(d, (int, float)) or d < 0 for d in delay):
+                raise FlowDefinitionError(
+                    f"{who}: retry_delay list must hold seconds >= 0, one per retry, got {delay!r}"
+                )
+            object.__setattr__(self, "retry_delay", tuple(float(d) for d in delay))
+        elif not callable(delay):
+            raise FlowDefinitionError(
+                f"{who}: retry_delay must be seconds, a list of seconds or a callable attempt -> seconds, got {delay!r}"
+            )
+        if not 0 <= self.retry_jitter <= 1:
+            raise FlowDefinitionError(f"{who}: retry_jitter is a fraction from 0 to 1, got {self.retry_jitter!r}")
+        retry_on = self.retry_on
+        if isinstance(retry_on, type) and issubclass(retry_on, BaseException):
+            object.__setattr__(self, "retry_on", (retry_on,))
+        elif isinstance(retry_on, (list, tuple)):
+            if not all(isinstance(t, type) and issubclass(t, BaseException) for t in retry_on):
+                raise FlowDefinitionError(f"{who}: retry_on must list exception types, got {retry_on!r}")
+            object.__setattr__(self, "retry_on", tuple(retry_on))
+        elif retry_on is not None and not callable(retry_on):
+            raise FlowDefinitionError(
+                f"{who}: retry_on takes exception types or a predicate exception -> bool, got {retry_on!r}"
+            )
+        if self.timeout is not None and (not isinstance(self.timeout, (int, float)) or self.timeout <= 0):
+            raise FlowDefinitionError(f"{who}: timeout must be seconds > 0 or None, got {self.timeout!r}")
+        if not callable(self.trigger):
+            raise FlowDefinitionError(f"{who}: trigger must be a callable over upstream states, got {self.trigger!r}")
+        if isinstance(self.tags, str):
+            object.__setattr__(self, "tags", frozenset({self.tags}))
+        elif not isinstance(self.tags, frozenset):
+            object.__setattr__(self, "tags", frozenset(self.tags))
+        if self.resources is not None and (
+            not isinstance(self.resources, Mapping)
+            or not all(isinstance(k, str) and isinstance(v, (int, float)) for k, v in self.resources.items())
+        ):
+            raise FlowDefinitionError(
+                f"{who}: resources maps resource names to amounts, like {{'GPU': 1}}, got {self.resources!r}"
+            )
+        if not isinstance(self.priority, int):
+            raise FlowDefinitionError(f"{who}: priority must be an int, got {self.priority!r}")
+
+    def should_retry(self, exc: BaseException, attempt: int) -> bool:
+        """Whether a failure on ``attempt`` (1-based) gets another attempt."""
+        if attempt > self.retries:
+            return False
+        retry_on = self.retry_on
+        if retry_on is None:
+            return True
+        if isinstance(retry_on, tuple):
+            return isinstance(exc, retry_on)
+        return bool(retry_on(exc))
+
+    def retry_delay_for(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry number ``attempt`` (1 for the first retry)."""
+        delay = self.retry_delay
+        if isinstance(delay, tuple):
+            seconds = delay[min(attempt, len(delay)) - 1]
+        elif callable(delay):
+            seconds = float(delay(attempt))
+        else:
+            seconds = float(delay)  # type: ignore[arg-type]  # the remaining case: a number
+        if self.retry_jitter and seconds:
+            seconds *= 1 + (rng or random).uniform(-self.retry_jitter, self.retry_jitter)
+        return max(float(seconds), 0.0)
+
+
+def exponential_backoff(
+    base: float = 1.0, factor: float = 2.0, max_delay: float | None = None
+) -> Callable[[int], float]:
+    """A ``retry_delay`` of ``base * factor ** (attempt - 1)`` seconds, capped at ``max_delay``."""
+    if base < 0 or factor < 1:
+        raise FlowDefinitionError(f"exponential_backoff needs base >= 0 and factor >= 1, got {base!r}, {factor!r}")
+
+    def delay(attempt: int) -> float:
+        seconds = base * factor ** (attempt - 1)
+        return min(seconds, max_delay) if max_delay is not None else seconds
+
+    delay.__name__ = f"exponential_backoff(base={base:g}, factor={factor:g})"
+    return delay
+
+
+@dataclasses.dataclass(frozen=True)
+class FlowOptions:
+    """Everything that can be set on a flow with ``@flow(...)`` or ``with_options``.
+
+    ``ship_modules`` lists modules to pickle by value for the workers (a
+    helper module they do not have); modules outside site-packages already
+    ship when tasks use them (orchestrator.shipping). ``progress`` shows live
+    progress while the flow runs: None (the default) shows it in a Jupyter
+    notebook only, True everywhere (text outside notebooks), False nowhere;
+    ``DASKFLOW_PROGRESS=0`` or ``1`` sets the default.
+    """
+
+    name: str = ""
+    executor: Any = None
+    timeout: float | None = None
+    log_prints: bool = False
+    ship_modules: tuple[types.ModuleType, ...] = ()
+    progress: bool | None = None
+    #: Hooks ``(flow, flow_run, state)``, run on the driver once the run ended.
+    on_completion: tuple[Hook, ...] = ()
+    on_failure: tuple[Hook, ...] = ()
+    on_crashed: tuple[Hook, ...] = ()
+
+    def __post_init__(self) -> None:
+        _normalise_hooks(self, f"flow {self.name!r}", ("on_completion", "on_failure", "on_crashed"))
+        object.__setattr__(self, "ship_modules", _modules(self.ship_modules, f"flow {self.name!r}"))
+        if self.progress is not None and not isinstance(self.progress, bool):
+            raise FlowDefinitionError(
+                f"flow {self.name!r}: progress is True, False or None (in notebooks only), got {self.progress!r}"
+            )
+        if self.timeout is not None and (not isinstance(self.timeout, (int, float)) or self.timeout <= 0):
+            raise FlowDefinitionError(f"flow {self.name!r}: timeout must be seconds > 0 or None, got {self.timeout!r}")
+
+
+def _normalise_hooks(options: Any, who: str, names: tuple[str, ...]) -> None:
+    """Accept one hook or a list of them; store a tuple of callables."""
+    for name in names:
+        value = getattr(options, name)
+        hooks = (value,) if callable(value) else tuple(value or ())
+        if not all(callable(h) for h in hooks):
+            raise FlowDefinitionError(f"{who}: {name} takes a function (task_or_flow, run, state) or a list of them")
+        object.__setattr__(options, name, hooks)
+
+
+def make_options(cls: type[Any], who: str, base: Any, changes: Mapping[str, Any]) -> Any:
+    """Build ``cls`` from ``base`` with ``changes``, naming unknown options in the error."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise FlowDefinitionError(
+            f"{who}: unknown option(s) {', '.join(unknown)}; the options are {', '.join(sorted(known))}"
+        )
+    return dataclasses.replace(base, **changes)
+
+
+def _modules(value: Any, who: str) -> tuple[types.ModuleType, ...]:
+    """``ship_modules=`` as a tuple of modules, or a ``FlowDefinitionError`` naming the parameter."""
+    items = (value,) if isinstance(value, types.ModuleType) else value
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        items = (value,)
+    modules = tuple(items)
+    for item in modules:
+        if not isinstance(item, types.ModuleType):
+            shown = repr(item) if len(repr(item)) <= 60 else type(item).__name__
+            message = (
+                f"{who}: ship_modules takes imported modules, like ship_modules=[my_helpers], "
+                f"got {type(item).__name__} {shown}; import the module and pass the module object"
+            )
+            raise FlowDefinitionError(message)
+    return modules

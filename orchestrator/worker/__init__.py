@@ -1,0 +1,14 @@
+"""What runs inside a Dask task on a worker (or in the driver, for local executors).
+
+Owns the state layer (``state_layer``: triggers, retries, timeouts, events,
+one final ``State`` per call) and what it needs around a call: the task spec
+that ships once per run (``serialization``), shipped argument values
+(``shipped``), timeouts in blocking calls (``timeouts``), the run logger and
+``print`` capture (``run_logs``, ``prints``), the Running watchdog
+(``watchdog``), interrupting a cancelled run's bodies (``interrupts``), task
+hooks (``hooks``) and ``get_dask_client`` (``dask_client``).
+
+May import: ``orchestrator.records`` and ``executors``. Never the engine,
+authoring, history or views: a worker knows a task only through the small
+``TaskLike`` protocol of ``serialization``.
+"""

@@ -1,0 +1,269 @@
+"""``get_run_logger()``: logging inside tasks and flows, recorded in the run store.
+
+Where a record goes depends on where it is logged:
+
+* **In a task** (on a worker, or in the driver for local executors) the state
+  layer puts a ``TaskLogs`` in a context variable around each call. Records
+  are batched into one ``{"kind": "logs"}`` event on the task's own
+  ``executors.events`` sink, the same path as its state events, so a remote
+  worker's logs reach the driver's recorder with no extra round trip. The
+  first record of a task goes at once (so a task that logs and then blocks is
+  visible live); later ones wait for 50 records or 0.5 s, and whatever is left
+  goes when the call ends, ahead of the task's final state event.
+* **In a flow body** (always on the driver) each record goes straight to the
+  run's listeners, the recorder among them: the engine sets that target with
+  ``flow_logging`` around the body.
+
+Records also propagate to the standard ``daskflow.task_runs`` /
+``daskflow.flow_runs`` loggers, so ``logging.basicConfig`` shows them too.
+
+``capture_prints()`` turns ``print()`` in the current task or flow into INFO
+records of the run logger; it is what the ``log_prints`` option uses.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import contextvars
+import io
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from typing import Any, Protocol, TypeVar
+
+from executors import events
+
+from ..records.errors import OrchestratorError
+from . import interrupts
+from .watchdog import RUNNING_WATCH
+
+__all__ = [
+    "NoRunContext",
+    "RunLogger",
+    "TaskLogs",
+    "capture_prints",
+    "flow_logging",
+    "get_run_logger",
+    "in_task_context",
+]
+
+R = TypeVar("R")
+
+TASK_LOGGER = "daskflow.task_runs"
+FLOW_LOGGER = "daskflow.flow_runs"
+#: Records per log event, and how long later records may wait before they are sent.
+BATCH_RECORDS = 50
+BATCH_SECONDS = 0.5
+
+
+class NoRunContext(OrchestratorError, RuntimeError):
+    """Raised by ``get_run_logger()`` outside any task or flow run.
+
+    Call it inside a ``@task`` or ``@flow`` function; elsewhere use ``logging.getLogger``.
+    """
+
+
+class _Target(Protocol):
+    def add(self, level: str, ts: float, message: str) -> None: ...
+
+
+class TaskLogs:
+    """The log records of one task call, batched into events on the task's sink."""
+
+    __slots__ = ("_buffer", "_last", "_lock", "key", "name", "run_id", "sink")
+
+    def __init__(self, run_id: str, key: str, name: str, sink: events.Sink) -> None:
+        self.run_id, self.key, self.name, self.sink = run_id, key, name, sink
+        self._buffer: list[dict[str, Any]] = []
+        self._last: float | None = None  # when the last batch went: None, so the first record goes at once
+        self._lock = threading.Lock()
+
+    def add(self, level: str, ts: float, message: str) -> None:
+        record = {"run": self.run_id, "key": self.key, "name": self.name, "level": level, "ts": ts, "message": message}
+        with self._lock:
+            self._buffer.append(record)
+            last = self._last
+            if last is None or len(self._buffer) >= BATCH_RECORDS or ts - last >= BATCH_SECONDS:
+                self._send(ts)
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._buffer:
+                self._send(time.time())
+
+    def _send(self, now: float) -> None:
+        records, self._buffer = self._buffer, []
+        self._last = now
+        # Emitted under the lock so batches of one task leave in order.
+        self.sink.emit({"run": self.run_id, "kind": "logs", "records": records})
+
+
+class _FlowLogs:
+    """Flow-body records: already on the driver, so straight to the run's listeners."""
+
+    __slots__ = ("emit", "run_id")
+
+    def __init__(self, run_id: str, emit: Callable[[Mapping[str, Any]], None]) -> None:
+        self.run_id, self.emit = run_id, emit
+
+    def add(self, level: str, ts: float, message: str) -> None:
+        record = {"run": self.run_id, "key": None, "name": None, "level": level, "ts": ts, "message": message}
+        self.emit({"run": self.run_id, "kind": "logs", "records": [record]})
+
+
+_TASK_TARGET: contextvars.ContextVar[TaskLogs | None] = contextvars.ContextVar("daskflow_task_logs", default=None)
+_FLOW_TARGET: contextvars.ContextVar[_FlowLogs | None] = contextvars.ContextVar("daskflow_flow_logs", default=None)
+
+
+@contextlib.contextmanager
+def flow_logging(run_id: str, emit: Callable[[Mapping[str, Any]], None]) -> Iterator[None]:
+    """Inside the block, ``get_run_logger()`` outside any task logs to flow run ``run_id`` through ``emit``."""
+    token = _FLOW_TARGET.set(_FlowLogs(run_id, emit))
+    try:
+        yield
+    finally:
+        _FLOW_TARGET.reset(token)
+
+
+def in_task_context(
+    fn: Callable[..., R], run_id: str, key: str, task: str, name: str, sink: events.Sink
+) -> Callable[..., R]:
+    """Wrap a task's function so each call logs to this task run, reports Running if it lasts,
+    and can be interrupted when its run is cancelled (orchestrator.interrupts).
+
+    The state layer calls the wrapper once per attempt (in the helper thread
+    when the task has a timeout; that thread gets a copy of the context).
+    Calls outside a flow run (no ``run_id``) only get the logger.
+    """
+    attempts = [0]
+
+    # No functools.wraps: it costs every task call a few microseconds, and nothing reads
+    # the wrapper's name (it lives for one call, inside the state layer).
+    def call(*args: Any, **kwargs: Any) -> R:
+        attempts[0] += 1
+        if run_id:
+            interrupts.begin(run_id)  # raises at once if the run was cancelled meanwhile
+        disarmed = not run_id
+        try:
+            logs = TaskLogs(run_id, key, name, sink)
+            token = _TASK_TARGET.set(logs)
+            if run_id:
+                RUNNING_WATCH.begin(key, task, name, run_id, sink, attempts[0])
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if not disarmed:
+                    # First: a cancelled run's interrupt lands in the body, never in this bookkeeping.
+                    interrupts.end()
+                    disarmed = True
+                if run_id:
+                    RUNNING_WATCH.end(key)
+                _TASK_TARGET.reset(token)
+                logs.flush()
+        finally:
+            if not disarmed:  # interrupted before the body started
+                interrupts.end()
+
+    return call
+
+
+class _StoreHandler(logging.Handler):
+    """Hands records of the run loggers to the task or flow run they were logged in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(message)s"))  # adds the traceback of .exception()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        target: _Target | None = record.__dict__.get("daskflow_target") or _TASK_TARGET.get()
+        if target is None:
+            return
+        try:
+            target.add(record.levelname, record.created, self.format(record))
+        except Exception:  # noqa: BLE001 - logging must never break the task
+            self.handleError(record)
+
+
+_SETUP_LOCK = threading.Lock()
+_SET_UP: list[bool] = []
+
+
+def _setup() -> None:
+    """Attach the store handler once per process, on first use (never at import)."""
+    if _SET_UP:
+        return
+    with _SETUP_LOCK:
+        if _SET_UP:
+            return
+        handler = _StoreHandler()
+        for name in (TASK_LOGGER, FLOW_LOGGER):
+            logger = logging.getLogger(name)
+            if logger.level == logging.NOTSET:
+                # Otherwise the root's WARNING would drop INFO before our handler sees it.
+                logger.setLevel(logging.INFO)
+            logger.addHandler(handler)
+        _SET_UP.append(True)
+
+
+class RunLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """A logger bound to one task or flow run; records keep that binding from any thread."""
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+        kwargs["extra"] = {**(kwargs.get("extra") or {}), **(self.extra or {})}
+        return msg, kwargs
+
+
+def get_run_logger() -> RunLogger:
+    """The logger of the current task or flow run; its records go to the run store.
+
+    Raises ``NoRunContext`` outside any task or flow.
+    """
+    _setup()
+    task_logs = _TASK_TARGET.get()
+    if task_logs is not None:
+        return RunLogger(logging.getLogger(TASK_LOGGER), {"daskflow_target": task_logs})
+    flow_logs = _FLOW_TARGET.get()
+    if flow_logs is not None:
+        return RunLogger(logging.getLogger(FLOW_LOGGER), {"daskflow_target": flow_logs})
+    message = "get_run_logger() works inside a @task or @flow function; use logging.getLogger() elsewhere"
+    raise NoRunContext(message)
+
+
+# -- print() as log records -----------------------------------------------------
+
+_PRINT_TO: contextvars.ContextVar[RunLogger | None] = contextvars.ContextVar("daskflow_print_to", default=None)
+_ORIGINAL_PRINT = builtins.print
+_PATCH_LOCK = threading.Lock()
+
+
+def _print(
+    *values: object, sep: str | None = " ", end: str | None = "\n", file: Any = None, flush: bool = False
+) -> None:
+    logger = _PRINT_TO.get()
+    if logger is None or file is not None:
+        _ORIGINAL_PRINT(*values, sep=sep, end=end, file=file, flush=flush)
+        return
+    text = io.StringIO()
+    _ORIGINAL_PRINT(*values, sep=sep, end="", file=text)
+    logger.info(text.getvalue())
+
+
+@contextlib.contextmanager
+def capture_prints() -> Iterator[None]:
+    """Inside the current task or flow, make ``print()`` (to stdout) an INFO record of its run logger.
+
+    ``builtins.print`` is replaced once per process by a function that checks
+    a context variable, so prints of other threads and tasks are untouched and
+    nesting is harmless. Prints with an explicit ``file=`` are left alone.
+    """
+    logger = get_run_logger()
+    with _PATCH_LOCK:
+        if builtins.print is not _print:
+            builtins.print = _print
+    token = _PRINT_TO.set(logger)
+    try:
+        yield
+    finally:
+        _PRINT_TO.reset(token)
