@@ -105,12 +105,16 @@ class Flow(Generic[P, R]):
             self.name, params, chosen, timeout=self.options.timeout, outcome=self._outcome(),
             log_level=cast("int | None", self.options.log_level),  # FlowOptions stores the number
         )  # fmt: skip
-        body = flow_prints(functools.partial(self.fn, **params), self.options.log_prints, echo=not engine.console)
+        body = flow_prints(self._body(params), self.options.log_prints, echo=not engine.console)
         # The run store record, heartbeats and the CLI's progress display; live progress in notebooks.
         with observing(engine, self.options.progress):
             run = engine.execute(body)
         run_flow_hooks(self, run)
         return run
+
+    def _body(self, params: dict[str, Any]) -> Callable[[], Any]:
+        """The run's body: the function on the validated parameters (Prefect-style flows add their semantics)."""
+        return functools.partial(cast("Callable[..., Any]", self.fn), **params)
 
     def _outcome(self) -> Outcome:
         """How this flow's runs are decided (orchestrator.engine.outcome); Prefect-style flows bring their own."""
@@ -121,13 +125,13 @@ class Flow(Generic[P, R]):
         args, kwargs = resolve_futures((args, kwargs))
         params = self.parameters.validate(args, kwargs)
         parent.run.subflows.append(self.name)
-        return cast("Callable[..., Any]", self.fn)(**params)
+        return self._body(params)()
 
     def compile(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The Dask graph (key -> ``dask.task_spec.Task``) of a static flow, without running it."""
         params = self.parameters.validate(args, kwargs)
         engine = RunEngine(self.name, params, None, compile_only=True)
-        engine.compile_body(lambda: cast("Callable[..., Any]", self.fn)(**params))
+        engine.compile_body(self._body(params))
         return engine.compiled
 
     def visualize(self, *args: Any, **kwargs: Any) -> Any:

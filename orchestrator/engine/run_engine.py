@@ -104,7 +104,9 @@ class RunEngine:
         #: Whether the driver shows this run's logs on its console (orchestrator.views.console).
         self.console = console_wanted() if console is None else console
         #: What every task of the run shares on the worker; the topic is known once the executor starts.
-        self.run_info = RunInfo(self.run.id, "", flow_name, run_log_level(log_level), echo_prints=not self.console)
+        self.run_info = RunInfo(
+            self.run.id, "", flow_name, run_log_level(log_level), not self.console, self.run.parameters
+        )
         self.executor = executor
         self.timeout = timeout
         self.compile_only = compile_only
@@ -324,6 +326,13 @@ class RunEngine:
     def wait_for_future(self, future: TaskFuture[Any], timeout: float | None) -> bool:
         assert self.executor is not None
         return self.executor.wait([self._handle_of(future)], timeout)
+
+    def wait_many(self, futures: list[TaskFuture[Any]], timeout: float | None) -> list[bool]:
+        """Run what is pending, wait until all of ``futures`` finished or ``timeout`` passed; which are done."""
+        assert self.executor is not None
+        handles = [self._handle_of(f) for f in futures]
+        self.executor.wait(handles, timeout)
+        return [h.done() for h in handles]
 
     def length_of(self, future: TaskFuture[Any]) -> int | None:
         """The length of a future's list/tuple result, from its state event (None if unknown)."""
