@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..records.errors import FlowDefinitionError, Skip
-from ..records.states import SUCCESS_TYPES
+from ..records.states import SUCCESS_TYPES, CompletedWith
 from ..records.states import State as NativeState
 from ..worker.run_logs import current_task_run
 from .signals import LOOP, PAUSE, SUCCESS
@@ -111,7 +111,7 @@ def prefect_call(fn: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(result, State):
             if not result.is_completed():
                 raise FailedRun(result.message or f"the task returned a {result.name} state")
-            result = result.data
+            result = CompletedWith(result.data, result.message) if result.message else result.data
         if handled:
             replaced = _transition(task, P1Running("Starting task run."), P1Success("Task run succeeded.", result))
             result = _settle(replaced)
