@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import threading
 import time
 import uuid
@@ -117,7 +118,7 @@ class RunEngine:
         self.listeners: list[Callable[[Mapping[str, Any]], None]] = []
         self.compiled: dict[str, Any] = {}
         self._pending: list[TaskFuture[Any]] = []
-        self._counter = 0
+        self._counter = itertools.count()
         self._specs: dict[int, tuple[NodeTask, TaskSpec]] = {}
         self._inflight: dict[str, Handle] = {}
         #: Nodes user code held at their flush, and so have handles: cancelled too when the run stops.
@@ -126,6 +127,7 @@ class RunEngine:
         self._wake = threading.Event()
         self._awaiting = 0
         self._lock = threading.Lock()
+        self._flushing = threading.RLock()
         self._topic = ""
 
     # -- building -------------------------------------------------------------
@@ -146,8 +148,7 @@ class RunEngine:
                     "pass its value (.result()) instead"
                 )
                 raise FlowDefinitionError(message)
-        key = f"{task.name}-{self.run.id}-{self._counter}"
-        self._counter += 1
+        key = f"{task.name}-{self.run.id}-{next(self._counter)}"
         future: TaskFuture[Any] = TaskFuture(
             self,
             task,
@@ -159,8 +160,10 @@ class RunEngine:
             frozenset(template.allow) if template.allow else None,
             template.fill,
         )
-        self._pending.append(future)
-        if len(self._pending) >= self.flush_bound and not self.compile_only:
+        with self._flushing:  # a flush in another thread must not take the list mid-append
+            self._pending.append(future)
+            full = len(self._pending) >= self.flush_bound and not self.compile_only
+        if full:
             self.flush()
         return future
 
@@ -248,7 +251,16 @@ class RunEngine:
     # -- flushing -------------------------------------------------------------
 
     def flush(self) -> None:
-        """Compile every pending node and submit them as one graph."""
+        """Compile every pending node and submit them as one graph.
+
+        Threads of the flow body (a thread pool, an async flow's waits) may ask for
+        values at once: one flushes while the others wait, so every node they hold
+        has its handle when the lock is theirs.
+        """
+        with self._flushing:
+            self._flush()
+
+    def _flush(self) -> None:
         if not self._pending:
             return
         nodes, self._pending = self._pending, []
