@@ -132,6 +132,8 @@ def flow_row(row: Sequence[Any]) -> FlowRunRow:
         message,
         host,
         pid,
+        schedule_id,
+        tick,
     ) = row
     return FlowRunRow(
         run_id=run_id,
@@ -144,6 +146,8 @@ def flow_row(row: Sequence[Any]) -> FlowRunRow:
         message=message,
         host=host,
         pid=pid,
+        schedule_id=schedule_id,
+        tick=tick,
     )
 
 
