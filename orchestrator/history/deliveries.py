@@ -36,5 +36,5 @@ def outbox_written(store: RunStore, run_ids: Sequence[str]) -> None:
     for deliver in _DELIVERERS:
         try:
             deliver(store, run_ids)
-        except Exception:  # a notifier never changes a run's outcome; the rows stay in the outbox
+        except Exception:  # noqa: BLE001 - a notifier never changes a run's outcome; the rows stay stored
             _log.exception("could not start delivering the notifications of %s", ", ".join(run_ids))

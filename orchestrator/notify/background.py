@@ -73,7 +73,7 @@ def _work() -> None:
             Deliverer(store, clock=_clock[-1]).deliver(run_ids)
         except StoreError as exc:  # the rows stay in the outbox for another process
             _log.warning("could not deliver the notifications of %s: %s", ", ".join(run_ids), exc)
-        except Exception:
+        except Exception:  # noqa: BLE001 - logged; the rows stay in the outbox for another process
             _log.exception("delivering the notifications of %s failed", ", ".join(run_ids))
 
 

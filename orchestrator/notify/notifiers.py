@@ -45,7 +45,9 @@ def _url_source(
     assert url is not None
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in schemes or not parts.hostname:
-        raise FlowDefinitionError(f"{who}: expected a {' or '.join(schemes)} URL with a host, got {redacted_url(url)!r}")
+        raise FlowDefinitionError(
+            f"{who}: expected a {' or '.join(schemes)} URL with a host, got {redacted_url(url)!r}"
+        )
     return {key: url}
 
 
@@ -58,9 +60,7 @@ class Slack(Notifier):
 
     kind = "slack"
 
-    def __init__(
-        self, webhook_url: str | None = None, *, url_env: str | None = None, **delivery: Any
-    ) -> None:
+    def __init__(self, webhook_url: str | None = None, *, url_env: str | None = None, **delivery: Any) -> None:
         super().__init__(**delivery)
         self._config = _url_source("Slack", webhook_url, url_env, ("https", "http"))
 
@@ -172,7 +172,7 @@ class Hook(Notifier):
         name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
         try:
             self._payload: bytes = cloudpickle.dumps(fn)
-        except Exception as exc:  # noqa: BLE001 - any pickling failure is the same mistake
+        except Exception as exc:
             message = (
                 f"Hook({name}): the function cannot be pickled ({type(exc).__name__}: {exc}), so no other "
                 "process could call it; define it at module level and open resources inside it"

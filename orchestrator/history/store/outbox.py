@@ -184,12 +184,15 @@ def enqueue_state(conn: sqlite3.Connection, run_id: str, state: str, ts: float, 
 def enqueue_if_late(conn: sqlite3.Connection, run_id: str, flow_name: str, tick: float, started: float) -> list[str]:
     """A scheduled run starting now: enqueue ``Late`` for each rule whose ``late_after`` it exceeded."""
     rows = conn.execute(
-        "SELECT rule_id, late_after FROM notify_rules WHERE run_id = ? AND late_after IS NOT NULL AND ? > ? + late_after",
+        "SELECT rule_id, late_after FROM notify_rules"
+        " WHERE run_id = ? AND late_after IS NOT NULL AND ? > ? + late_after",
         (run_id, started, tick),
     ).fetchall()
     added: list[str] = []
     for rule_id, late_after in rows:
-        message = f"the run of the tick at {iso_utc(tick)} started {started - tick:.0f} s late (late_after={late_after:g} s)"
+        message = (
+            f"the run of the tick at {iso_utc(tick)} started {started - tick:.0f} s late (late_after={late_after:g} s)"
+        )
         added += enqueue(conn, [rule_id], run_id, "Late", flow_name, message, started)
     return added
 
