@@ -199,16 +199,23 @@ class Server:
         self.stopping.set()
         self.wake.set()
 
+    def join_runs(self, timeout: float | None = None) -> bool:
+        """Wait for the runs (and the delivery pass) this server started; False if some still go at ``timeout``."""
+        with self._lock:
+            threads = list(self._threads)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in threads:
+            thread.join(None if deadline is None else max(deadline - time.monotonic(), 0.0))
+        return not any(t.is_alive() for t in threads)
+
     def shutdown(self, timeout: float | None = None) -> None:
         """Wait for the runs going, then release the lease. Claimed runs not started wait for the next server."""
         self.stopping.set()
         with self._lock:
-            threads = list(self._threads)
-        if any(t.is_alive() for t in threads):
-            self.say(f"stopping: waiting for {sum(t.is_alive() for t in threads)} run(s) to finish")
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for thread in threads:
-            thread.join(None if deadline is None else max(deadline - time.monotonic(), 0.0))
+            going = sum(t.is_alive() and t.name != "daskflow-serve-deliver" for t in self._threads)
+        if going:
+            self.say(f"stopping: waiting for {going} run(s) to finish")
+        self.join_runs(timeout)
         if self.lease.active_since is not None:
             try:
                 self.lease.release()

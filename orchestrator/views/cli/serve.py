@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import time
 from typing import Any
 
@@ -87,5 +86,5 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _say(line: str) -> None:
-    print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
-    sys.stdout.flush()
+    now = time.time()
+    print(f"{time.strftime('%H:%M:%S', time.localtime(now))}.{int(now % 1 * 1000):03d} {line}", flush=True)
