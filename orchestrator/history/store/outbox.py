@@ -150,14 +150,18 @@ def enqueue(
     ts: float,
     attempt: int = 1,
 ) -> list[str]:
-    """Add one notification per rule for ``run_id`` reaching ``state``; returns the ids newly added."""
+    """Add one notification per rule for ``run_id`` reaching ``state``; returns the ids newly added.
+
+    A new notification is due at once (``next_attempt`` 0), whatever the clock of the process that
+    delivers it; only retries are timed, on the deliverer's own clock.
+    """
     added: list[str] = []
     for rule_id in rule_ids:
         nid = notification_id(rule_id, run_id, state, attempt)
         cursor = conn.execute(
             "INSERT INTO notifications (notification_id, rule_id, run_id, state, attempt, flow_name, message,"
             " created, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (nid, rule_id, run_id, state, attempt, flow_name, message, ts, ts),
+            (nid, rule_id, run_id, state, attempt, flow_name, message, ts, 0.0),
         )
         if cursor.rowcount:
             added.append(nid)
