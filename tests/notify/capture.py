@@ -41,7 +41,7 @@ class CaptureServer:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args: Any) -> None:  # quiet
+            def log_message(self, *args: Any) -> None:  # quiet
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -61,9 +61,7 @@ def _delivered(home: Path) -> None:
     assert wait_for_deliveries(BACKSTOP)
 
 
-def test_an_endpoint_answering_500_500_200_gets_one_delivery_after_three_attempts(
-    home: Path, clock: FakeClock
-) -> None:
+def test_an_endpoint_answering_500_500_200_gets_one_delivery_after_three_attempts(home: Path, clock: FakeClock) -> None:
     """Two failed attempts are logged and retried after 1 s then 2 s; the third delivers; the run stays Failed."""
     with capture_server([500, 500, 200]) as server:
         run = _failing(Webhook(server.url)).run()
