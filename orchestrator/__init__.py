@@ -55,7 +55,8 @@ from .records.triggers import (
     any_successful,
     not_all_skipped,
 )
-from .schedules import Schedule, ScheduleError, serve, serve_flow
+from .schedules import Schedule, ScheduleError, serve
+from .schedules import serve_flow as _serve_flow
 from .views.console import console_logs as _console_logs
 from .views.notebook import live_progress as _live_progress
 from .views.renderers import VIEW_RENDERERS as _VIEW_RENDERERS
@@ -68,7 +69,7 @@ from .worker.run_logs import NoRunContext, get_run_logger
 _install_renderers(_VIEW_RENDERERS)
 _install_run_display(_live_progress)
 # Flow.serve reaches the schedules above authoring, and the history layer the notify deliverer, the same way.
-_install_server(serve_flow)
+_install_server(_serve_flow)
 _install_deliverer(_deliver_in_background)
 _install_run_display(_console_logs)
 

@@ -51,7 +51,8 @@ def add_parsers(commands: Any) -> None:
 def _serve(args: argparse.Namespace) -> int:
     executor = make_executor(args) if (args.address or args.executor) else None
     if args.target.endswith(".toml"):
-        if args.cron or args.interval or args.rrule or args.param or args.anchor:
+        given = (args.cron, args.interval, args.rrule, args.anchor)
+        if any(value is not None for value in given) or args.param:
             raise UsageError("with a FILE.toml, put --cron/--interval/--rrule/--param/--anchor in the file")
         try:
             entries = load_schedules(args.target)
@@ -59,7 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
     else:
         flow, params = load_target(args)
-        if not (args.cron or args.interval or args.rrule):
+        if args.cron is None and args.interval is None and args.rrule is None:
             raise UsageError(f"serve {args.target}: pass --cron EXPR, --interval SECONDS or --rrule RULE")
         check_params(flow, params)
         try:
