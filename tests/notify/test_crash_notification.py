@@ -6,18 +6,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from orchestrator.history.store import SQLiteStore
 from tests.notify.capture import CaptureServer
+from tests.processes import wait_until_running
 
 pytestmark = pytest.mark.slow
-
-BACKSTOP = 90.0
 
 FLOWS = """
 import threading
@@ -34,19 +31,6 @@ def block() -> None:
 def stuck() -> None:
     block()
 """
-
-
-def _wait_running(db: Path, driver: subprocess.Popen[bytes]) -> str:
-    deadline = time.monotonic() + BACKSTOP
-    while time.monotonic() < deadline:
-        assert driver.poll() is None, "the driver exited before its task started"
-        if db.exists():
-            with SQLiteStore(db) as store:
-                for run in store.list_flow_runs(state="Running"):
-                    if [t.state for t in store.list_task_runs(run.run_id)] == ["Running"]:
-                        return run.run_id
-        time.sleep(0.05)
-    raise AssertionError(f"no Running run with a Running task in {db} within {BACKSTOP} s")
 
 
 def test_a_sigkilled_driver_gives_exactly_one_crashed_message(
@@ -66,7 +50,7 @@ def test_a_sigkilled_driver_gives_exactly_one_crashed_message(
         stderr=subprocess.DEVNULL,
     )
     try:
-        run_id = _wait_running(home / "daskflow.db", driver)
+        run_id = wait_until_running(home / "daskflow.db", driver).run_id
     finally:
         os.kill(driver.pid, signal.SIGKILL)
         driver.wait(30)

@@ -34,7 +34,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
-from .convert import iso_utc
+from .convert import iso_utc, where_equal
 
 __all__ = [
     "AttemptRow",
@@ -203,31 +203,45 @@ def enqueue_if_late(conn: sqlite3.Connection, run_id: str, flow_name: str, tick:
 
 def enqueue_late(conn: sqlite3.Connection, now: float) -> list[str]:
     """Scheduled runs still Pending ``late_after`` s after their tick: enqueue ``Late`` (once each)."""
-    rows = conn.execute(
-        "SELECT f.run_id, f.flow_name, f.tick, r.rule_id, r.late_after FROM flow_runs f"
+    found = conn.execute(
+        "SELECT f.run_id, f.flow_name, r.rule_id, f.tick, r.late_after FROM flow_runs f"
         " JOIN notify_rules r ON r.run_id = f.run_id"
         " WHERE f.state = 'Pending' AND f.tick IS NOT NULL AND r.late_after IS NOT NULL AND f.tick + r.late_after <= ?",
         (now,),
     ).fetchall()
-    added: list[str] = []
-    for run_id, flow_name, tick, rule_id, late_after in rows:
-        message = f"the run of the tick at {iso_utc(tick)} has not started {late_after:g} s after its tick"
-        added += enqueue(conn, [rule_id], run_id, "Late", flow_name, message, now)
-    return added
+    return _enqueue_found(
+        conn,
+        found,
+        "Late",
+        now,
+        lambda tick, late: f"the run of the tick at {iso_utc(tick)} has not started {late:g} s after its tick",
+    )
 
 
 def enqueue_overdue(conn: sqlite3.Connection, now: float) -> list[str]:
     """Runs still Running ``not_completed_within`` s after they started: enqueue ``NotCompleted`` (once each)."""
-    rows = conn.execute(
-        "SELECT f.run_id, f.flow_name, r.rule_id, r.not_completed_within FROM flow_runs f"
+    found = conn.execute(
+        "SELECT f.run_id, f.flow_name, r.rule_id, f.started, r.not_completed_within FROM flow_runs f"
         " JOIN notify_rules r ON r.run_id = f.run_id"
         " WHERE f.state = 'Running' AND r.not_completed_within IS NOT NULL AND f.started + r.not_completed_within <= ?",
         (now,),
     ).fetchall()
+    return _enqueue_found(
+        conn, found, "NotCompleted", now, lambda _, within: f"the run has not completed {within:g} s after it started"
+    )
+
+
+def _enqueue_found(
+    conn: sqlite3.Connection,
+    found: Sequence[tuple[str, str, str, float, float]],
+    state: str,
+    now: float,
+    explain: Callable[[float, float], str],
+) -> list[str]:
+    """Enqueue ``state`` for each ``(run, flow, rule, since, threshold)`` a proactive check found."""
     added: list[str] = []
-    for run_id, flow_name, rule_id, within in rows:
-        message = f"the run has not completed {within:g} s after it started"
-        added += enqueue(conn, [rule_id], run_id, "NotCompleted", flow_name, message, now)
+    for run_id, flow_name, rule_id, since, threshold in found:
+        added += enqueue(conn, [rule_id], run_id, state, flow_name, explain(since, threshold), now)
     return added
 
 
@@ -368,15 +382,7 @@ class SQLiteOutbox:
 
     def recent(self, run_id: str | None = None, status: str | None = None, limit: int = 50) -> list[NotificationRow]:
         """Notifications newest first, optionally of one run and/or with one status; ``limit`` <= 0: all."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if run_id is not None:
-            clauses.append("n.run_id = ?")
-            params.append(run_id)
-        if status is not None:
-            clauses.append("n.status = ?")
-            params.append(status)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = where_equal({"n.run_id": run_id, "n.status": status})
         sql = f"SELECT {_ROW_COLUMNS} {_JOIN} {where} ORDER BY n.created DESC, n.rowid DESC LIMIT ?"
         rows = self._read(lambda conn: conn.execute(sql, (*params, limit if limit > 0 else -1)).fetchall())
         return [NotificationRow(*row) for row in rows]

@@ -41,6 +41,7 @@ from .convert import (
     iso_utc,
     log_params,
     task_params,
+    where_equal,
 )
 from .errors import AmbiguousRunIdError, StoreError
 from .outbox import SQLiteOutbox, enqueue_state, store_rules
@@ -282,15 +283,7 @@ class SQLiteStore:
 
         A ``limit`` of zero or less returns them all.
         """
-        clauses: list[str] = []
-        params: list[Any] = []
-        if flow is not None:
-            clauses.append("flow_name = ?")
-            params.append(flow)
-        if state is not None:
-            clauses.append("state = ?")
-            params.append(state)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = where_equal({"flow_name": flow, "state": state})
         params.append(limit if limit > 0 else -1)  # SQLite reads a negative LIMIT as none
         sql = f"SELECT {_FLOW_COLUMNS} FROM flow_runs {where} ORDER BY started DESC, rowid DESC LIMIT ?"
         rows = self._read(lambda conn: conn.execute(sql, params).fetchall())
