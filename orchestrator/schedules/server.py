@@ -119,15 +119,20 @@ class Server:
         self._next_watch = 0.0
         self._standby_said = False
         self._deliverer = Deliverer(store, clock)
+        self._registered = False
 
     # -- setting up -------------------------------------------------------------------
 
     def register(self) -> None:
-        """Record every schedule in the store (known ones keep their cursor and anchor), checking parameters."""
+        """Record every schedule in the store (known ones keep their cursor and anchor), checking parameters.
+
+        Parameters the flow rejects raise pydantic's ``ValidationError`` before anything is recorded.
+        """
+        for served in self.served:
+            served.flow.parameters.validate((), dict(served.schedule.parameters))
         now = self.clock.now()
         for served in self.served:
             schedule = served.schedule
-            served.flow.parameters.validate((), dict(schedule.parameters))
             row = self.store.schedules.register(
                 {
                     "schedule_id": served.schedule_id,
@@ -155,6 +160,7 @@ class Server:
                 f"schedule {row.schedule_id}: {served.flow.name} {schedule.describe()}, catchup {schedule.catchup}; "
                 f"next tick {when}"
             )
+        self._registered = True
 
     # -- the loop -----------------------------------------------------------------------
 
@@ -163,7 +169,8 @@ class Server:
 
         A ``KeyboardInterrupt`` propagates without the shutdown: the caller decides (orchestrator.schedules.entry).
         """
-        self.register()
+        if not self._registered:
+            self.register()
         while not self.stopping.is_set():
             wait = self.step()
             self.wake.wait(max(wait, 0.0))

@@ -58,6 +58,8 @@ def _serve(args: argparse.Namespace) -> int:
             entries = load_schedules(args.target)
         except ScheduleError as exc:
             raise UsageError(str(exc)) from None
+        for flow, schedule, _ in entries:
+            check_params(flow, dict(schedule.parameters))
     else:
         flow, params = load_target(args)
         if args.cron is None and args.interval is None and args.rrule is None:
@@ -80,9 +82,10 @@ def _serve(args: argparse.Namespace) -> int:
         entries = [(flow, schedule, args.target)]
     try:
         server = Server(entries, open_history_store(), executor=executor, lease_ttl=args.lease_ttl, say=_say)
-        run_server(server)
+        server.register()
     except (ScheduleError, FlowDefinitionError) as exc:
         raise UsageError(str(exc)) from None
+    run_server(server)
     return 0
 
 

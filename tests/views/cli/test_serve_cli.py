@@ -137,3 +137,33 @@ def test_notifications_ls_on_an_empty_store_says_so(daskflow: Daskflow) -> None:
     listing = daskflow("notifications", "ls")
     assert listing.returncode == 0 and listing.stdout.startswith("no notifications recorded in ")
     assert_usage_error(daskflow("notifications", "ls", "--status", "lost"), "unknown status 'lost'")
+
+
+def test_flow_serve_in_python_serves_until_sigterm(tmp_path: Path, home: Path, env: dict[str, str]) -> None:
+    """``flow.serve(interval=1, parameters=...)`` in a script runs ticks until SIGTERM, then exits cleanly."""
+    script = tmp_path / "serve_me.py"
+    script.write_text(
+        FLOWS + '\n\nif __name__ == "__main__":\n    hello.serve(interval=1, parameters={"name": "py"})\n'
+    )
+    server = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + BACKSTOP
+        while time.monotonic() < deadline and server.poll() is None:
+            if (home / "daskflow.db").exists():
+                with SQLiteStore(home / "daskflow.db") as store:
+                    if store.list_flow_runs(state="Completed"):
+                        break
+            time.sleep(0.1)
+    finally:
+        os.kill(server.pid, signal.SIGTERM)
+        output, _ = server.communicate(timeout=BACKSTOP)
+    assert server.returncode == 0, output
+    with SQLiteStore(home / "daskflow.db") as store:
+        (row,) = store.schedules.all()
+        run = store.list_flow_runs(state="Completed")[0]
+    assert (row.flow_name, row.parameters, run.parameters, run.schedule_id) == (
+        "hello",
+        {"name": "py"},
+        {"name": "py"},
+        row.schedule_id,
+    )
