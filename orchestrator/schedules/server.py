@@ -172,7 +172,11 @@ class Server:
         if not self._registered:
             self.register()
         while not self.stopping.is_set():
-            wait = self.step()
+            try:
+                wait = self.step()
+            except StoreError as exc:  # the store is locked or unreachable for now: claims wait, none is lost
+                self.say(f"the run store failed ({exc}); retrying in {_POLL:g} s")
+                wait = _POLL
             self.wake.wait(max(wait, 0.0))
             self.wake.clear()
         self.shutdown()

@@ -18,6 +18,7 @@ from executors import LocalExecutor
 from orchestrator import Hook, Notification, Schedule, flow
 from orchestrator.history.recorder import open_history_store
 from orchestrator.history.store import RunStore
+from orchestrator.notify import wait_for_deliveries
 from orchestrator.records.clock import FakeClock
 from orchestrator.schedules import Server, scheduled_run_id
 
@@ -170,22 +171,27 @@ def test_a_released_lease_is_taken_at_once(store: RunStore, clock: FakeClock) ->
 
 
 def test_max_active_runs_queues_ticks_as_pending_runs_and_late_ones_notify(store: RunStore, clock: FakeClock) -> None:
-    """With one run going, later ticks wait as Pending runs; one still waiting late_after after its tick sends Late."""
+    """With one run going, later ticks wait as Pending runs; those waiting late_after past their tick send Late."""
     server = _server(store, clock, Schedule(interval=10, max_active_runs=1), gated)
     server.step()
     clock.advance(30)
     server.step()  # claims +10, +20, +30; starts +10 only (it waits on GATE)
-    states = sorted(r.state for r in store.list_flow_runs(limit=0))
-    assert states == ["Pending", "Pending", "Running"]
-    server.step()  # Late checks are due every few seconds: +20 and +30 are late_after (5 s) past their tick
+    schedule_id = server.served[0].schedule_id
+    states = {r.tick: r.state for r in store.list_flow_runs(limit=0)}
+    assert states == {START + 10: "Running", START + 20: "Pending", START + 30: "Pending"}
+    clock.advance(6)
+    server.step()  # the Late check: +20 and +30 are still Pending more than late_after (5 s) past their tick
+    late = {n.run_id: n.message for n in store.outbox.recent() if n.state == "Late"}
+    for tick in (START + 20, START + 30):
+        assert "has not started 5 s after its tick" in (late[scheduled_run_id(schedule_id, tick)] or "")
     GATE.set()
-    for _ in range(3):
+    while any(r.state != "Completed" for r in store.list_flow_runs(limit=0)):
         assert server.join_runs(RUN_BACKSTOP)
         server.step()
-    assert server.join_runs(RUN_BACKSTOP)
-    assert sorted(r.state for r in store.list_flow_runs(limit=0)) == ["Completed"] * 3
-    late = sorted((n.state, n.tick) for n in NOTICES)
-    assert late == [("Late", START + 10), ("Late", START + 20), ("Late", START + 30)]
+    server.shutdown(RUN_BACKSTOP)
+    assert wait_for_deliveries(RUN_BACKSTOP)
+    # +10 is Late too: it started (on the real clock) long after its (fake-clock) tick. One message per run.
+    assert sorted((n.state, n.tick) for n in NOTICES) == [("Late", START + t) for t in (10, 20, 30)]
 
 
 def test_an_rrule_start_is_stored_once_and_never_recomputed(store: RunStore, clock: FakeClock) -> None:
