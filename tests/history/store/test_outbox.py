@@ -76,3 +76,21 @@ def test_failed_attempts_back_off_then_fail_for_good(store: SQLiteStore) -> None
         (2, False, "refused"),
     ]
     assert store.outbox.next_due() is None
+
+
+def test_proactive_checks_notify_late_pending_and_overdue_running_runs_once(store: SQLiteStore) -> None:
+    """A run Running past not_completed_within gives NotCompleted once; before the threshold, nothing."""
+    store.create_flow_run(
+        "run-1", "etl", {}, 100.0, notify=[_rule(states=("NotCompleted",), not_completed_within=10.0)]
+    )
+    assert store.outbox.enqueue_proactive(105.0) == []
+    (added,) = store.outbox.enqueue_proactive(111.0)
+    assert store.outbox.enqueue_proactive(200.0) == []
+    (row,) = store.outbox.recent()
+    assert (row.notification_id, row.state, row.message) == (
+        added,
+        "NotCompleted",
+        "the run has not completed 10 s after it started",
+    )
+    store.set_flow_run_state("run-1", "Completed", 210.0)
+    assert store.outbox.enqueue_proactive(300.0) == []
