@@ -99,8 +99,10 @@ class RunEngine:
         outcome: Outcome = FAILURES_FAIL,
         log_level: int | None = None,
         console: bool | None = None,
+        run_id: str | None = None,
     ) -> None:
-        self.run = FlowRun(new_run_id(), flow_name, parameters)
+        # A chosen id: a scheduled run's is derived from its schedule and tick (orchestrator.schedules).
+        self.run = FlowRun(run_id or new_run_id(), flow_name, parameters)
         self.outcome = outcome
         #: Whether the driver shows this run's logs on its console (orchestrator.views.console).
         self.console = console_wanted() if console is None else console
