@@ -119,6 +119,7 @@ class Flow(Generic[P, R]):
         engine = RunEngine(
             self.name, params, chosen, timeout=self.options.timeout, outcome=self._outcome(),
             log_level=cast("int | None", self.options.log_level),  # FlowOptions stores the number
+            fuse=self.options.fuse,
             run_id=run_id,
         )  # fmt: skip
         options = self.options

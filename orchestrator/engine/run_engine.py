@@ -64,6 +64,7 @@ from . import shipping
 from .builtin_tasks import ITEM
 from .context import engine_var
 from .failures import failure_of, is_connection_loss, lost_scheduler, replace_unpicklable
+from .fusion import fuse, fusion_wanted
 from .futures import NodeTask, TaskFuture, collect_futures, describe_operation, replace_futures
 from .graph import build_template, compile_nodes, topological
 from .outcome import FAILURES_FAIL, Outcome
@@ -100,10 +101,15 @@ class RunEngine:
         log_level: int | None = None,
         console: bool | None = None,
         run_id: str | None = None,
+        fuse: bool | None = None,
     ) -> None:
         # A chosen id: a scheduled run's is derived from its schedule and tick (orchestrator.schedules).
         self.run = FlowRun(run_id or new_run_id(), flow_name, parameters)
         self.outcome = outcome
+        #: Whether linear chains of calls run as one Dask task each (orchestrator.engine.fusion).
+        self.fuse = fusion_wanted(fuse) and not compile_only
+        #: Keys fused into another call's Dask task, mapped to that task's key.
+        self.fused: dict[str, str] = {}
         #: Whether the driver shows this run's logs on its console (orchestrator.views.console).
         self.console = console_wanted() if console is None else console
         #: What every task of the run shares on the worker; the topic is known once the executor starts.
@@ -275,16 +281,22 @@ class RunEngine:
             self.compiled.update(graph)
             return
         assert self.executor is not None
+        apart = {n.key for n in nodes if not n.task.options.fuse}
         alive_refs = [weakref.ref(node) for node in nodes]
         del nodes, node
         # Only nodes user code still holds survive dropping our list; they (and
         # the leaves) are the keys whose results must stay on the cluster.
         alive = [n for ref in alive_refs if (n := ref()) is not None]
         wanted = list(dict.fromkeys([*leaves, *(n.key for n in alive)]))
+        unfused = (dict(graph), dict(annotations))
+        if self.fuse:
+            self.fused.update(fuse(graph, annotations, keep={n.key for n in alive}, apart=apart))
         try:
             handles = self.executor.submit(graph, wanted, annotations)
         except Exception:
-            # The graph did not pickle: fail just the calls that cannot, and resubmit.
+            # The graph did not pickle: fail just the calls that cannot (unfused, so each is
+            # found alone), and resubmit.
+            graph, annotations = unfused
             if not self.executor.pickles_graph or not replace_unpicklable(graph, self._topic, self.run.id):
                 raise
             handles = self.executor.submit(graph, wanted, annotations)
