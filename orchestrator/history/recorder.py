@@ -4,8 +4,10 @@
 ``observing``). It
 
 * opens the store (``open_history_store``: once per process and path, which
-  also marks runs whose driver died Crashed, see ``reap_stale``) and records
-  the flow run as Running, with its parameters, host and pid;
+  also marks runs whose driver died Crashed: at once for a driver of this
+  host whose process is gone, see ``store.liveness``, after the heartbeat
+  grace for the others, see ``reap_stale``) and records the flow run as
+  Running, with its parameters and its driver's host, pid and start time;
 * adds ``Recorder.on_event`` to the engine's listeners. That runs on Dask's
   event-loop thread, so it only appends the event to a list;
 * a background thread takes what piled up, ``LINGER`` seconds after the first
@@ -44,6 +46,7 @@ from ..records.clock import SYSTEM_CLOCK, Clock
 from ..records.runs import FlowRun, TaskRun
 from ..records.states import TERMINAL_TYPES, StateType
 from .store import RunStore, StoreError, default_store_path, open_store
+from .store.liveness import this_driver
 from .store.writer import MAX_BATCH, StoreWriter, release_writer, writer_for
 
 __all__ = [
@@ -103,16 +106,21 @@ _STORES_LOCK = threading.Lock()
 def open_history_store(path: str | os.PathLike[str] | None = None, now: float | None = None) -> RunStore:
     """The run store at ``path`` (default ``$DASKFLOW_HOME/daskflow.db``), opened once per process.
 
-    The first open in a process reaps runs whose heartbeat stopped more than
-    the grace ago, so a killed driver's run is Crashed by the next ``daskflow``
-    process. ``now`` replaces the clock for that check, for tests.
+    The first open in a process reaps runs whose driver died: at once when the
+    driver ran on this host and its process is gone (or its pid was reused),
+    otherwise once its heartbeat stopped more than the grace ago. So a killed
+    driver's run is Crashed by the next ``daskflow`` process. ``now`` replaces
+    the clock for those checks, for tests.
     """
     target = os.fspath(Path(path).expanduser() if path is not None else default_store_path())
     with _STORES_LOCK:
         store = _STORES.get(target)
         if store is None:
             store = open_store(target)
-            reaped = store.reap_stale(SYSTEM_CLOCK.now() if now is None else now, heartbeat_grace())
+            now = SYSTEM_CLOCK.now() if now is None else now
+            me = this_driver()
+            reaped = store.reap_dead_drivers(now, me) if me is not None else []
+            reaped += store.reap_stale(now, heartbeat_grace())
             if reaped:
                 _log.info("marked %d flow run(s) Crashed whose driver stopped: %s", len(reaped), ", ".join(reaped))
             _STORES[target] = store
@@ -159,6 +167,9 @@ class Recorder:
         self.store.create_flow_run(
             run.id, run.flow_name, run.parameters, started, host=socket.gethostname(), pid=os.getpid()
         )
+        driver = this_driver()
+        if driver is not None:
+            self.store.record_driver(run.id, driver)
         if self.writer_path is not None:
             self._writer = writer_for(self.writer_path)
         self._thread = threading.Thread(

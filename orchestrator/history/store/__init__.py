@@ -8,6 +8,7 @@ nothing.
 """
 
 from .errors import AmbiguousRunIdError, StoreError
+from .liveness import DriverIdentity
 from .location import default_store_path, open_store
 from .protocol import RunStore
 from .records import (
@@ -29,6 +30,7 @@ __all__ = [
     "STATES",
     "TERMINAL_STATES",
     "AmbiguousRunIdError",
+    "DriverIdentity",
     "FlowRunRow",
     "LogEvent",
     "LogRow",

@@ -43,6 +43,7 @@ from .convert import (
     task_params,
 )
 from .errors import AmbiguousRunIdError, StoreError
+from .liveness import DriverIdentity, reap_dead_drivers
 from .records import TERMINAL_STATES, FlowRunRow, LogRow, TaskRunRow, TransitionRow
 from .schema import migrate
 
@@ -226,6 +227,30 @@ class SQLiteStore:
                 self._set_flow_state(conn, run_id, "Crashed", now, reason)
                 _mark_unfinished(conn, run_id, "Crashed", now, f"flow run crashed: {reason}")
             return [run_id for run_id, _ in stale]
+
+        return self._write(work)
+
+    def record_driver(self, run_id: str, driver: DriverIdentity) -> None:
+        """Note who the driver process of ``run_id`` is, so ``reap_dead_drivers`` can check it."""
+        self._write(
+            lambda conn: conn.execute(
+                "UPDATE flow_runs SET host = ?, pid = ?, driver_space = ?, driver_start = ? WHERE run_id = ?",
+                (driver.host, driver.pid, driver.space, driver.start_ticks, run_id),
+            )
+        )
+
+    def reap_dead_drivers(self, now: float, me: DriverIdentity) -> list[str]:
+        """Mark Running runs whose driver shares ``me``'s pid space but no longer runs Crashed, at once.
+
+        See ``orchestrator.history.store.liveness``; returns the ids of the runs it marked.
+        """
+
+        def work(conn: sqlite3.Connection) -> list[str]:
+            dead = reap_dead_drivers(conn, me)
+            for run_id, reason in dead:
+                self._set_flow_state(conn, run_id, "Crashed", now, reason)
+                _mark_unfinished(conn, run_id, "Crashed", now, f"flow run crashed: {reason}")
+            return [run_id for run_id, _ in dead]
 
         return self._write(work)
 
