@@ -218,6 +218,31 @@ class DaskExecutor(Executor):
         if client is not None:
             client.run(fn, *args, on_error="return")
 
+    def peek(self, keys: Sequence[str], fn: Callable[[Any], Any]) -> dict[str, Any]:
+        # Asked only when something went wrong (a worker lost with events it had not sent), so a
+        # round trip per holding worker is fine. A key may be held by several: ask the first.
+        client = self._live_client()
+        if client is None or not keys:
+            return {}
+        by_worker: dict[str, list[str]] = {}
+        for key, worker in client.run_on_scheduler(_first_holders, list(keys)):
+            by_worker.setdefault(worker, []).append(key)
+        found: dict[str, Any] = {}
+        for worker, held in by_worker.items():
+            answer = client.run(_peek_on_worker, held, fn, workers=[worker], on_error="return")
+            values = answer.get(worker)
+            if isinstance(values, dict):
+                found.update(values)
+        return found
+
+    def finished_at(self, keys: Sequence[str]) -> dict[str, float]:
+        # The scheduler's transition log (distributed.admin.low-level-log-length entries) says
+        # when each key went from processing to memory, even after the key was released.
+        client = self._live_client()
+        if client is None or not keys:
+            return {}
+        return dict(client.run_on_scheduler(_finish_times, list(keys)))
+
     def _live_client(self) -> Client | None:
         client = self._client
         return client if client is not None and client.status == "running" else None
@@ -232,6 +257,33 @@ class DaskExecutor(Executor):
         client = self._client
         if client is not None and client.status == "running":
             client.unsubscribe_topic(topic)
+
+
+def _peek_on_worker(keys: Sequence[str], fn: Callable[[Any], Any], dask_worker: Any) -> dict[str, Any]:
+    """On a worker: ``fn`` of each of ``keys`` it holds in memory (``DaskExecutor.peek``)."""
+    data = dask_worker.data
+    return {key: fn(data[key]) for key in keys if key in data}
+
+
+def _first_holders(keys: Sequence[str], dask_scheduler: Any) -> list[tuple[str, str]]:
+    """On the scheduler: (key, a worker holding it) for each of ``keys`` in memory somewhere."""
+    tasks = dask_scheduler.tasks
+    found = []
+    for key in keys:
+        ts = tasks.get(key)
+        if ts is not None and ts.who_has:
+            found.append((key, next(iter(ts.who_has)).address))
+    return found
+
+
+def _finish_times(keys: Sequence[str], dask_scheduler: Any) -> list[tuple[str, float]]:
+    """On the scheduler: (key, when it last went processing -> memory) for ``keys`` its log remembers."""
+    wanted = set(keys)
+    return [
+        (entry.key, entry.timestamp)
+        for entry in dask_scheduler.transition_log
+        if entry.key in wanted and entry.start == "processing" and entry.finish == "memory"
+    ]
 
 
 _FLUSHING: set[str] = set()
