@@ -80,9 +80,11 @@ class MultiHostCluster:
         ]
         self.workers[name] = self.net.start(name, argv, env=FAULT_CONFIG, cwd=self.workdir)
 
-    def start(self, worker_extra: Mapping[str, Sequence[str]] | None = None) -> None:
+    def start(
+        self, worker_extra: Mapping[str, Sequence[str]] | None = None, scheduler_env: Mapping[str, str] | None = None
+    ) -> None:
         """The scheduler and the three workers; returns once every worker joined."""
-        self.start_scheduler()
+        self.start_scheduler(env=scheduler_env)
         for name in WORKERS:
             self.start_worker(name, (worker_extra or {}).get(name, ()))
         self.worker_addresses = self.probe("workers", str(len(WORKERS)))

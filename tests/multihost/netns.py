@@ -20,6 +20,7 @@ from a fixture finalizer even when a test fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -77,10 +78,8 @@ def _kill_inside(namespace: str) -> None:
     listed = _ip("netns", "pids", namespace, check=False)
     for word in listed.stdout.split():
         if word.isdigit():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(word), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def _delete(namespace: str) -> None:
@@ -126,7 +125,20 @@ class Network:
                 namespace = self.namespace(host)
                 self._add_namespace(namespace)
                 port = f"p-{host}"[:15]
-                _ip("link", "add", "eth0", "netns", namespace, "type", "veth", "peer", "name", port, "netns", self.switch)
+                _ip(
+                    "link",
+                    "add",
+                    "eth0",
+                    "netns",
+                    namespace,
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    port,
+                    "netns",
+                    self.switch,
+                )
                 _ip("-n", self.switch, "link", "set", port, "master", "br0", "up")
                 _ip("-n", namespace, "addr", "add", f"{address}/24", "dev", "eth0")
                 _ip("-n", namespace, "link", "set", "eth0", "up")
