@@ -47,6 +47,7 @@ from ..records.runs import FlowRun, TaskRun
 from ..records.states import TERMINAL_TYPES, StateType
 from .store import RunStore, StoreError, default_store_path, open_store
 from .store.liveness import this_driver
+from .store.patience import patiently
 from .store.writer import MAX_BATCH, StoreWriter, release_writer, writer_for
 
 __all__ = [
@@ -159,6 +160,7 @@ class Recorder:
         self.cpu_seconds = 0.0
         #: Keys whose terminal event was written; read only by the writer thread until it stops.
         self._reported: set[str] = set()
+        self._child_failures = 0
 
     def begin(self) -> None:
         """Record the flow run as Running and start the writer thread."""
@@ -172,6 +174,8 @@ class Recorder:
             self.store.record_driver(run.id, driver)
         if self.writer_path is not None:
             self._writer = writer_for(self.writer_path)
+            if self._writer is not None:
+                self._child_failures = self._writer.failures  # a shared child counts for every run
         self._thread = threading.Thread(
             target=self._loop, args=(started + self.interval,), name=f"daskflow-recorder-{run.id}", daemon=True
         )
@@ -201,6 +205,11 @@ class Recorder:
                 # Everything the child was sent is committed before the run's end is written.
                 if not writer.sync():
                     self._writer_failed = True
+                if writer.failures > self._child_failures:
+                    self._problem(
+                        f"{writer.failures - self._child_failures} batch(es) of events could not be written "
+                        f"to the run store {writer.path} (the reasons are above)"
+                    )
                 assert self.writer_path is not None
                 release_writer(self.writer_path)
         finally:
@@ -238,14 +247,16 @@ class Recorder:
                 _event_of(run.id, tr, now) for tr in records if tr.state in TERMINAL_TYPES and tr.key not in reported
             ]
             for i in range(0, len(decided), MAX_BATCH):
-                self.store.record_task_events(decided[i : i + MAX_BATCH])
+                self._patient(functools.partial(self.store.record_task_events, decided[i : i + MAX_BATCH]))
             if len(decided) + len(reported) < len(records) or self._writer_failed:
                 # Some task run never finished here; the store may hold it as Running or Pending.
                 leftover = StateType.CANCELLED if state is StateType.CANCELLED else StateType.CRASHED
-                self.store.mark_unfinished(run.id, leftover.value, now, f"flow run ended {state.value}: {message}")
-            self.store.set_flow_run_state(run.id, state.value, run.end or now, message)
+                note = f"flow run ended {state.value}: {message}"
+                self._patient(lambda: self.store.mark_unfinished(run.id, leftover.value, now, note))
+            self._patient(lambda: self.store.set_flow_run_state(run.id, state.value, run.end or now, message))
         except StoreError as exc:
             _log.warning("could not record the end of flow run %s: %s", run.id, exc)
+            self._problem(f"its end could not be written: {exc}")
 
     # -- the writer thread ------------------------------------------------------
 
@@ -295,9 +306,22 @@ class Recorder:
 
     def _guard(self, write: Callable[[], None]) -> None:
         try:
-            write()
-        except StoreError as exc:  # the run goes on; its history has a gap, said so here
+            self._patient(write)
+        except StoreError as exc:  # the run goes on; its history has a gap, said so here and at the end
             _log.warning("flow run %s: could not write to the run store: %s", self.run.id, exc)
+            self._problem(str(exc))
+
+    def _patient(self, write: Callable[[], object]) -> None:
+        """``write()``, waiting out a store another process keeps locked (store.patience)."""
+        patiently(write, self._waiting)
+
+    def _waiting(self, text: str) -> None:
+        _log.warning("flow run %s: %s", self.run.id, text)
+
+    def _problem(self, text: str) -> None:
+        problems = self.run.recording_problems
+        if text not in problems:
+            problems.append(text)
 
 
 _TERMINAL_NAMES: Final = frozenset(s.value for s in TERMINAL_TYPES)
@@ -341,6 +365,7 @@ def record(run: FlowRun, listeners: list[Listener]) -> Iterator[Recorder | None]
             recorder.begin()
         except StoreError as exc:
             _log.warning("flow run %s is not recorded: %s", run.id, exc)
+            run.recording_problems.append(f"it was not recorded at all: {exc}")
             recorder = None
         else:
             listeners.append(recorder.on_event)

@@ -130,6 +130,8 @@ class FlowRun:
         self.executor: str = ""
         #: The exception the flow body itself raised, if it did.
         self.body_error: BaseException | None = None
+        #: What the run store failed to record of this run (a full disk, say); the run itself went on.
+        self.recording_problems: list[str] = []
 
     @property
     def is_completed(self) -> bool:

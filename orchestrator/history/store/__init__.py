@@ -7,7 +7,7 @@ logs), and the CLI and the dashboard read from it. Importing this package opens
 nothing.
 """
 
-from .errors import AmbiguousRunIdError, StoreError
+from .errors import AmbiguousRunIdError, StoreDamaged, StoreError, StoreFull, StoreLocked
 from .liveness import DriverIdentity
 from .location import default_store_path, open_store
 from .protocol import RunStore
@@ -36,7 +36,10 @@ __all__ = [
     "LogRow",
     "RunStore",
     "SQLiteStore",
+    "StoreDamaged",
     "StoreError",
+    "StoreFull",
+    "StoreLocked",
     "TaskError",
     "TaskEvent",
     "TaskRunRow",

@@ -42,7 +42,7 @@ from .convert import (
     log_params,
     task_params,
 )
-from .errors import AmbiguousRunIdError, StoreError
+from .errors import AmbiguousRunIdError, StoreError, StoreLocked, classify
 from .liveness import DriverIdentity, reap_dead_drivers
 from .records import TERMINAL_STATES, FlowRunRow, LogRow, TaskRunRow, TransitionRow
 from .schema import migrate
@@ -472,15 +472,14 @@ class SQLiteStore:
                 return attempt()
             except sqlite3.Error as exc:
                 if not _is_busy(exc):
-                    message = f"run store {self._path}: {type(exc).__name__}: {exc}"
-                    raise StoreError(message) from exc
+                    raise classify(self._path, exc) from exc
                 if time.monotonic() >= deadline:
                     message = (
                         f"the run store {self._path} stayed locked for {self._timeout:g} s; "
                         "another process holds a long write transaction, or the filesystem's "
                         "locks do not work"
                     )
-                    raise StoreError(message) from exc
+                    raise StoreLocked(message) from exc
             time.sleep(delay)
             delay = min(delay * 2, _MAX_RETRY_DELAY)
 
