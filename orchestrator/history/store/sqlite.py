@@ -245,8 +245,11 @@ class SQLiteStore:
         See ``orchestrator.history.store.liveness``; returns the ids of the runs it marked.
         """
 
+        if not self._read(lambda conn: reap_dead_drivers(conn, me)):
+            return []  # the usual case: no write lock taken, so readers never queue behind busy writers
+
         def work(conn: sqlite3.Connection) -> list[str]:
-            dead = reap_dead_drivers(conn, me)
+            dead = reap_dead_drivers(conn, me)  # again, under the lock: another reader may have reaped them
             for run_id, reason in dead:
                 self._set_flow_state(conn, run_id, "Crashed", now, reason)
                 _mark_unfinished(conn, run_id, "Crashed", now, f"flow run crashed: {reason}")
