@@ -23,7 +23,9 @@ from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
 from executors import Executor
 
 from ..engine.context import current_engine
+from ..engine.futures import resolve_futures
 from ..engine.observers import observing
+from ..engine.outcome import FAILURES_FAIL, Outcome
 from ..engine.run_engine import RunEngine
 from ..engine.shipping import ship_modules
 from ..records.display import renderers
@@ -99,15 +101,24 @@ class Flow(Generic[P, R]):
                 f"got {type(chosen).__name__}"
             )
         ship_modules(self.options.ship_modules)
-        engine = RunEngine(self.name, params, chosen, timeout=self.options.timeout)
-        body = flow_prints(functools.partial(self.fn, **params), self.options.log_prints)
+        engine = RunEngine(
+            self.name, params, chosen, timeout=self.options.timeout, outcome=self._outcome(),
+            log_level=cast("int | None", self.options.log_level),  # FlowOptions stores the number
+        )  # fmt: skip
+        body = flow_prints(functools.partial(self.fn, **params), self.options.log_prints, echo=not engine.console)
         # The run store record, heartbeats and the CLI's progress display; live progress in notebooks.
         with observing(engine, self.options.progress):
             run = engine.execute(body)
         run_flow_hooks(self, run)
         return run
 
+    def _outcome(self) -> Outcome:
+        """How this flow's runs are decided (orchestrator.engine.outcome); Prefect-style flows bring their own."""
+        return FAILURES_FAIL
+
     def _run_as_subflow(self, parent: RunEngine, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        # Parameters are validated values: futures of the parent's tasks are resolved first.
+        args, kwargs = resolve_futures((args, kwargs))
         params = self.parameters.validate(args, kwargs)
         parent.run.subflows.append(self.name)
         return cast("Callable[..., Any]", self.fn)(**params)

@@ -326,13 +326,15 @@ class FlowBlock(Flow[..., Any]):
         for op in topological(graph.ops, deps, lambda op: repr(op.name)):
             args = _substitute(op.args, real, params)
             kwargs = _substitute(op.kwargs, real, params)
-            wait_for: list[TaskFuture[Any]] = []
-            for leaf in _leaves(op.wait_for):
-                if type(leaf) is TaskFuture:
-                    used.add(leaf)
-                    value = real[leaf]
-                    wait_for.extend(value if isinstance(value, list) else [value])
-            for leaf in _leaves((op.args, op.kwargs)):
+            wait_for: list[Any] = []
+            for item in op.wait_for:
+                if isinstance(item, Parameter):
+                    continue  # a value, known before anything runs: nothing to wait for
+                allowed = isinstance(item, allow_failure)
+                value = real[item.future if allowed else item]
+                for future in value if isinstance(value, list) else [value]:
+                    wait_for.append(allow_failure(future) if allowed else future)
+            for leaf in _leaves((op.args, op.kwargs, op.wait_for)):
                 if type(leaf) is TaskFuture:
                     used.add(leaf)
             if wait_for:

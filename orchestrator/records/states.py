@@ -155,6 +155,11 @@ class State:
         return f"State({self.type.value}{extra})"
 
     @property
+    def name(self) -> str:
+        """The state's name, such as ``"Completed"`` (Prefect's ``state.name``)."""
+        return self.type.value
+
+    @property
     def is_final(self) -> bool:
         return self.type in TERMINAL_TYPES
 

@@ -130,11 +130,12 @@ def run_task(call: TaskCall, *upstream: State) -> State:
 
 def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
     """Run one task call to a final ``State``; see the module docstring."""
-    task, topic, run_id = call.spec.load()
-    options = task.options
-    sink = events.sink(topic)
+    task, run = call.spec.load()
+    options, run_id = task.options, run.run_id
+    sink = events.sink(run.topic)
     # get_run_logger() in the call, and a Running event if it lasts (run_logs, watchdog).
-    fn = in_task_context(task_prints(task.fn, options.log_prints), run_id, call.key, options.name, call.name, sink)
+    fn = task_prints(task.fn, options.log_prints, run.echo_prints)
+    fn = in_task_context(fn, run, call.key, options.name, call.name, sink)
     start = clock.now()
     handled: list[str] | None = None
 
