@@ -6,7 +6,10 @@ Which cluster, in order of precedence:
    ``DASKFLOW_ADDRESS`` environment variable, else Dask's own
    ``scheduler-address`` config (``DASK_SCHEDULER_ADDRESS``);
 2. ``cluster=`` any Dask cluster manager object, or ``cluster_class=`` plus
-   ``cluster_kwargs=`` (and optionally ``adapt=``) to create one;
+   ``cluster_kwargs=`` (and optionally ``adapt=``) to create one. The class
+   may be given as a dotted path (``"dask_jobqueue.SLURMCluster"``,
+   ``"dask_kubernetes.operator.KubeCluster"``), imported when the executor
+   starts, so a flow file names its cluster without importing the package;
 3. otherwise an embedded ``LocalCluster`` sized to the machine, started once
    per process, shared by every run, and closed at exit. Its worker processes
    do not re-run the user's script (``executors.main_guard``), so a script
@@ -61,7 +64,7 @@ class DaskExecutor(Executor):
         self,
         address: str | None = None,
         cluster: Any = None,
-        cluster_class: type[Any] | None = None,
+        cluster_class: type[Any] | str | None = None,
         cluster_kwargs: Mapping[str, Any] | None = None,
         adapt: Mapping[str, Any] | None = None,
         client_kwargs: Mapping[str, Any] | None = None,
@@ -113,8 +116,9 @@ class DaskExecutor(Executor):
             if self.cluster is not None:
                 self._client = self._new_client(self.cluster)
             elif self.cluster_class is not None:
+                cluster_class = _import_class(self.cluster_class)
                 with _Saturation(self.worker_saturation):
-                    self._owned_cluster = self.cluster_class(**self.cluster_kwargs)
+                    self._owned_cluster = cluster_class(**self.cluster_kwargs)
                 if self.adapt is not None:
                     self._owned_cluster.adapt(**self.adapt)
                 self._client = self._new_client(self._owned_cluster)
@@ -323,6 +327,27 @@ def close_clients(address: str | None = None) -> None:
         clients = [_CLIENTS.pop(k) for k in keys]
     for client in clients:
         client.close()
+
+
+def _import_class(spec: type[Any] | str) -> Any:
+    """``spec`` itself, or the class a dotted path (``package.module.Class`` or ``package.module:Class``) names."""
+    if not isinstance(spec, str):
+        return spec
+    import importlib
+
+    module_name, sep, attribute = spec.partition(":") if ":" in spec else spec.rpartition(".")
+    if not sep or not module_name or not attribute:
+        raise ExecutorError(f"cluster_class={spec!r} is not a dotted path like 'dask_jobqueue.SLURMCluster'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        package = module_name.split(".")[0].replace("_", "-")
+        message = f"cluster_class={spec!r}: cannot import {module_name!r} ({exc}); install it (pip install {package})"
+        raise ExecutorError(message) from exc
+    found = getattr(module, attribute, None)
+    if not callable(found):
+        raise ExecutorError(f"cluster_class={spec!r}: {module_name!r} has no class {attribute!r}")
+    return found
 
 
 def _dask_config_address() -> str | None:
