@@ -92,8 +92,14 @@ def _query(db: Path) -> float:
     return time.perf_counter() - started
 
 
-def run_load(drivers: int, tasks: int, workdir: Path, workers: int = 2, backstop: float = 900.0) -> LoadResult:
-    """Run the load once in ``workdir`` (its store is ``workdir/home/daskflow.db``); see the module docstring."""
+def run_load(
+    drivers: int, tasks: int, workdir: Path, workers: int = 2, pause: float = 0.0, backstop: float = 900.0
+) -> LoadResult:
+    """Run the load once in ``workdir`` (its store is ``workdir/home/daskflow.db``); see the module docstring.
+
+    ``pause`` seconds pass between two ``runs ls``: each costs a Python start-up, which on a small
+    machine is CPU taken from the drivers being measured.
+    """
     root = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root))
     from tests.processes import DaskProcesses, stop
@@ -129,6 +135,7 @@ def run_load(drivers: int, tasks: int, workdir: Path, workers: int = 2, backstop
                 raise RuntimeError(f"daskflow runs ls failed under load: {listed.stderr.decode()}")
             if (home / "daskflow.db").exists():
                 query_seconds.append(_query(home / "daskflow.db"))
+            time.sleep(pause)
         elapsed = time.perf_counter() - started
     finally:
         for process in processes:

@@ -339,7 +339,8 @@ def _import_class(spec: type[Any] | str) -> Any:
     if not sep or not module_name or not attribute:
         raise ExecutorError(f"cluster_class={spec!r} is not a dotted path like 'dask_jobqueue.SLURMCluster'")
     try:
-        module = importlib.import_module(module_name)
+        with _sigint_kept():
+            module = importlib.import_module(module_name)
     except ImportError as exc:
         package = module_name.split(".")[0].replace("_", "-")
         message = f"cluster_class={spec!r}: cannot import {module_name!r} ({exc}); install it (pip install {package})"
@@ -348,6 +349,23 @@ def _import_class(spec: type[Any] | str) -> Any:
     if not callable(found):
         raise ExecutorError(f"cluster_class={spec!r}: {module_name!r} has no class {attribute!r}")
     return found
+
+
+@contextlib.contextmanager
+def _sigint_kept() -> Iterator[None]:
+    """Undo a Ctrl-C handler an import installs: ``dask_jobqueue`` sets one that calls ``sys.exit()``,
+    which would turn an interrupted run's KeyboardInterrupt (and so its Cancelled record) into an exit."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is not handler and handler is not None:
+            signal.signal(signal.SIGINT, handler)
 
 
 def _dask_config_address() -> str | None:

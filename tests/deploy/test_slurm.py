@@ -67,3 +67,28 @@ def test_the_sbatch_example_is_valid_bash_that_runs_the_recipe_on_local_disk() -
     assert {"--job-name", "--partition", "--account", "--time", "--mem", "--cpus-per-task"} <= directives
     assert "daskflow run deploy/slurm/etl_on_slurm.py:etl_on_slurm" in text
     assert 'export DASKFLOW_HOME="${SLURM_TMPDIR:-/tmp}/' in text
+
+
+CTRL_C_CHECK = """
+import signal, sys
+ours = signal.getsignal(signal.SIGINT)
+if sys.argv[1] == "plain":
+    import dask_jobqueue
+else:
+    from executors.dask_cluster import _import_class
+    assert _import_class("dask_jobqueue.SLURMCluster").__name__ == "SLURMCluster"
+print("kept" if signal.getsignal(signal.SIGINT) is ours else "replaced")
+"""
+
+
+def test_naming_slurmcluster_by_path_keeps_ctrl_c_a_keyboard_interrupt() -> None:
+    """A plain import of dask_jobqueue replaces the SIGINT handler; DaskExecutor's import of it keeps Python's."""
+    import sys
+
+    def outcome(how: str) -> str:
+        done = subprocess.run([sys.executable, "-c", CTRL_C_CHECK, how], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert outcome("plain") == "replaced"
+    assert outcome("by-path") == "kept"

@@ -1,6 +1,8 @@
 """A worker killed while it still holds finished tasks' events: their task runs are recovered, not Crashed.
 
-Real ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1. The
+The same flow as the multi-host test of this fault (tests/multihost/flows.py),
+here on real ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1,
+so it runs without root too. The
 victim worker's event batch window is widened (``executors.events.LINGER``,
 set in that worker process only) so that it provably holds the final events
 of tasks it finished when the test kills it by PID; the rest is plain Dask.
@@ -21,8 +23,9 @@ from typing import Any
 import pytest
 
 from executors import DaskExecutor
-from orchestrator import StateType, flow, task
+from orchestrator import StateType
 from orchestrator.history.store import SQLiteStore
+from tests.multihost.flows import lost_batch
 from tests.processes import DaskProcesses
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -35,30 +38,6 @@ RUN_BACKSTOP = 120
 #: Run in the victim worker only (by the builtin exec, which pickles by name): hold every event
 #: after a batch's first for ten minutes, which is the fault being injected.
 WIDEN_EVENT_BATCHES = "from executors import events; events.LINGER = 600.0"
-
-
-@task(resources={"victim": 1})
-def produce(i: int) -> int:
-    return i * 10
-
-
-@task(resources={"other": 1})
-def double(x: int) -> int:
-    return 2 * x
-
-
-@task(resources={"other": 1})
-def total(values: list[int], folder: str) -> int:
-    Path(folder, "total-done").touch()
-    return sum(values)
-
-
-def lost_batch_flow(folder: str) -> tuple[int, int]:
-    """Six parts on the victim, doubled on the other worker; the last part (run last) is also returned."""
-    parts = [produce(i) for i in range(PARTS - 1)]
-    held = produce.with_options(priority=-10)(PARTS - 1)  # runs last on the victim, so its event is held
-    doubled = [double(p) for p in [*parts, held]]
-    return held, total(doubled, folder)
 
 
 @pytest.fixture
@@ -87,13 +66,15 @@ def test_tasks_whose_events_died_with_their_worker_are_recovered_completed(
     workers = executor.client.scheduler_info()["workers"]
     victim_address = next(address for address, info in workers.items() if info["name"] == "victim")
     executor.client.run(exec, WIDEN_EVENT_BATCHES, workers=[victim_address])
-    run_flow = flow(name="lost_batch", executor=executor, timeout=RUN_BACKSTOP)(lost_batch_flow)
+    run_flow = lost_batch.with_options(executor=executor, timeout=RUN_BACKSTOP)
 
     outcome: dict[str, Any] = {}
-    runner = threading.Thread(target=lambda: outcome.update(run=run_flow.run(folder=str(tmp_path))), daemon=True)
+    runner = threading.Thread(
+        target=lambda: outcome.update(run=run_flow.run(n=PARTS, folder=str(tmp_path))), daemon=True
+    )
     runner.start()
     deadline = time.monotonic() + RUN_BACKSTOP
-    while not (tmp_path / "total-done").exists():
+    while not (tmp_path / "finish-started").exists():
         assert time.monotonic() < deadline and runner.is_alive(), "the flow never reached its last task"
         time.sleep(0.02)
     victim = cluster.workers[0]
@@ -104,7 +85,7 @@ def test_tasks_whose_events_died_with_their_worker_are_recovered_completed(
 
     run = outcome["run"]
     assert run.state is StateType.COMPLETED, run.message
-    assert run.result() == ((PARTS - 1) * 10, 2 * sum(i * 10 for i in range(PARTS)))
+    assert run.result() == [(PARTS - 1) * 10, 2 * sum(i * 10 for i in range(PARTS))]
     produced = [tr for tr in run.task_runs.values() if tr.task == "produce"]
     assert {tr.state for tr in run.task_runs.values()} == {StateType.COMPLETED}
     recovered = [tr for tr in produced if (tr.message or "").startswith("recovered:")]

@@ -27,7 +27,7 @@ TASKS = 10_000
 @pytest.mark.timeout(1200)
 def test_four_drivers_of_10k_tasks_at_once_lose_no_event(tmp_path: Path) -> None:
     """Every run Completed with exactly 10,001 task runs recorded; runs ls kept answering while they ran."""
-    result = run_load(DRIVERS, TASKS, tmp_path)
+    result = run_load(DRIVERS, TASKS, tmp_path, pause=1.0)
     print("\n" + "\n".join(result.lines()))
     assert result.exit_codes == [0] * DRIVERS
     assert len(result.counts) == DRIVERS
