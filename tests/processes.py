@@ -7,11 +7,16 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from orchestrator.history.store import FlowRunRow, SQLiteStore
+
 #: The ``dask`` command of this interpreter's environment.
 DASK = str(Path(sys.executable).parent / "dask")
+#: Where the HTTP servers of test schedulers and workers listen: loopback, any free port.
+LOOPBACK_ANY = "127.0.0.1:0"
 
 
 def free_port() -> int:
@@ -48,7 +53,8 @@ class DaskProcesses:
         self._log = log.open("ab")
 
     def start_scheduler(self) -> None:
-        argv = [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"]
+        # Not --no-dashboard: that still serves /health and /metrics on 0.0.0.0:8787. Loopback only.
+        argv = [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--dashboard-address", LOOPBACK_ANY]
         self.scheduler = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir)
 
     def start_worker(
@@ -61,7 +67,8 @@ class DaskProcesses:
             "--host",
             "127.0.0.1",
             "--no-nanny",
-            "--no-dashboard",
+            "--dashboard-address",
+            LOOPBACK_ANY,
             "--nthreads",
             str(nthreads),
             "--name",
@@ -92,3 +99,17 @@ class DaskProcesses:
         for process in [*reversed(self.workers), *([self.scheduler] if self.scheduler else [])]:
             stop(process)
         self._log.close()
+
+
+def wait_until_running(db: Path, driver: subprocess.Popen[bytes], backstop: float = 90.0) -> FlowRunRow:
+    """Poll the store until the driver's run and its one task run are both Running (a backstop, not a delay)."""
+    deadline = time.monotonic() + backstop
+    while time.monotonic() < deadline:
+        assert driver.poll() is None, "the driver exited before its task started"
+        if db.exists():
+            with SQLiteStore(db) as store:
+                for run in store.list_flow_runs(state="Running"):
+                    if [t.state for t in store.list_task_runs(run.run_id)] == ["Running"]:
+                        return run
+        time.sleep(0.05)
+    raise AssertionError(f"no Running run with a Running task in {db} within {backstop} s")

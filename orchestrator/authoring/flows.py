@@ -30,12 +30,14 @@ from ..engine.run_engine import RunEngine
 from ..engine.shipping import ship_modules
 from ..records.display import renderers
 from ..records.errors import FlowDefinitionError
+from ..records.notify import build_rules
 from ..records.options import FlowOptions, Hook, make_options
-from ..records.runs import FlowRun
+from ..records.runs import FlowRun, ScheduleTick
 from ..records.states import State, StateType
 from ..worker.hooks import call_each
 from ..worker.prints import flow_prints
 from .parameters import ParameterValidator
+from .serving import server
 
 __all__ = ["Flow", "default_executor", "flow", "run_flow_hooks"]
 
@@ -91,8 +93,21 @@ class Flow(Generic[P, R]):
         run = self.run(*args, **cast("dict[str, Any]", kwargs))
         return cast(R, run if return_state else run.result())
 
-    def run(self, *args: Any, executor: Executor | None = None, **kwargs: Any) -> FlowRun:
-        """Run the flow and return its ``FlowRun`` whatever the outcome."""
+    def run(
+        self,
+        *args: Any,
+        executor: Executor | None = None,
+        run_id: str | None = None,
+        scheduled: ScheduleTick | None = None,
+        **kwargs: Any,
+    ) -> FlowRun:
+        """Run the flow and return its ``FlowRun`` whatever the outcome.
+
+        ``run_id`` chooses the run's id (default: a new random one);
+        ``scheduled`` marks the run as one schedule tick's (``daskflow serve``
+        passes both: the id is derived from the schedule and the tick, and the
+        store lets such a run start only once).
+        """
         params = self.parameters.validate(args, kwargs)
         chosen = executor or self.options.executor or default_executor()
         if not isinstance(chosen, Executor):
@@ -104,30 +119,49 @@ class Flow(Generic[P, R]):
         engine = RunEngine(
             self.name, params, chosen, timeout=self.options.timeout, outcome=self._outcome(),
             log_level=cast("int | None", self.options.log_level),  # FlowOptions stores the number
+            run_id=run_id,
         )  # fmt: skip
-        body = flow_prints(functools.partial(self.fn, **params), self.options.log_prints, echo=not engine.console)
+        options = self.options
+        engine.run.scheduled = scheduled
+        engine.run.notify_rules = build_rules(
+            options.notify, options.notify_on, options.late_after, options.not_completed_within
+        )
+        body = flow_prints(self._body(params), self.options.log_prints, echo=not engine.console)
         # The run store record, heartbeats and the CLI's progress display; live progress in notebooks.
         with observing(engine, self.options.progress):
             run = engine.execute(body)
         run_flow_hooks(self, run)
         return run
 
+    def _body(self, params: dict[str, Any]) -> Callable[[], Any]:
+        """The run's body: the function on the validated parameters (Prefect-style flows add their semantics)."""
+        return functools.partial(cast("Callable[..., Any]", self.fn), **params)
+
     def _outcome(self) -> Outcome:
         """How this flow's runs are decided (orchestrator.engine.outcome); Prefect-style flows bring their own."""
         return FAILURES_FAIL
+
+    def serve(self, **schedule: Any) -> None:
+        """Run this flow on a schedule, in this process, until stopped (Ctrl-C): see orchestrator.schedules.
+
+        Keywords: one of ``cron=``, ``interval=`` (seconds) or ``rrule=``, and
+        ``timezone=``, ``parameters={...}``, ``catchup="none"|"latest"|"all"``,
+        ``max_catchup=``, ``max_active_runs=``, ``anchor=``.
+        """
+        server()(self, **schedule)
 
     def _run_as_subflow(self, parent: RunEngine, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         # Parameters are validated values: futures of the parent's tasks are resolved first.
         args, kwargs = resolve_futures((args, kwargs))
         params = self.parameters.validate(args, kwargs)
         parent.run.subflows.append(self.name)
-        return cast("Callable[..., Any]", self.fn)(**params)
+        return self._body(params)()
 
     def compile(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The Dask graph (key -> ``dask.task_spec.Task``) of a static flow, without running it."""
         params = self.parameters.validate(args, kwargs)
         engine = RunEngine(self.name, params, None, compile_only=True)
-        engine.compile_body(lambda: cast("Callable[..., Any]", self.fn)(**params))
+        engine.compile_body(self._body(params))
         return engine.compiled
 
     def visualize(self, *args: Any, **kwargs: Any) -> Any:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import dataclasses
 import functools
 import threading
@@ -27,6 +28,7 @@ from ..engine.context import conditions_var, current_engine
 from ..engine.futures import MappedItem, TaskFuture, allow_failure, flatten, link, unmapped
 from ..records.errors import FlowDefinitionError
 from ..records.options import TaskOptions, make_options
+from ..records.states import State
 from ..worker.serialization import INLINE, TaskSpec
 from ..worker.state_layer import run_inline
 
@@ -34,6 +36,7 @@ __all__ = ["Task", "pop_wait_for", "tags", "task"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+TaskT = TypeVar("TaskT", bound="Task[Any, Any]")
 
 _RESERVED = ("wait_for", "upstream_tasks")
 _inline_counter = iter(range(1 << 62))
@@ -47,9 +50,14 @@ class Task(Generic[P, R]):
         if not callable(fn):
             raise FlowDefinitionError(f"@task decorates a function, got {type(fn).__name__}")
         self.fn = fn
+        functools.update_wrapper(self, fn)
+        #: The task this one was copied from (``with_options``, ``tags``), or itself.
+        self.origin: Task[Any, Any] = self
+        self._set_options(options)
+
+    def _set_options(self, options: TaskOptions) -> None:
         self.options = options
         self.name = options.name
-        functools.update_wrapper(self, fn)
         annotations: dict[str, Any] = {}
         if options.priority:
             annotations["priority"] = options.priority
@@ -59,17 +67,19 @@ class Task(Generic[P, R]):
             annotations["tags"] = sorted(options.tags)
         #: Dask annotations for every call of this task (``None`` when there are none).
         self.annotations: Mapping[str, Any] | None = annotations or None
-
         #: Copies of this task with extra tags, one per tag set, made for calls inside ``tags(...)``.
         self._tagged: dict[frozenset[str], Task[P, R]] = {}
 
     def with_options(self, **changes: Any) -> Task[P, R]:
         """A copy of this task with some options changed."""
-        return type(self)._copy(self, make_options(TaskOptions, f"task {self.name!r}", self.options, changes))
+        return self._copy(make_options(TaskOptions, f"task {self.name!r}", self.options, changes))
 
-    def _copy(self, options: TaskOptions) -> Task[P, R]:
-        """This task with other options (subclasses keep their class and extra state)."""
-        return Task(self.fn, options)
+    def _copy(self: TaskT, options: TaskOptions) -> TaskT:
+        """This task with other options; subclasses keep their class and their own attributes."""
+        copied = copy.copy(self)
+        copied._set_options(options)
+        copied.origin = self.origin
+        return copied
 
     def _with_tags(self, extra: frozenset[str]) -> Task[P, R]:
         """This task with ``extra`` tags too; the same object for the same tags, so specs ship once per run."""
@@ -126,10 +136,13 @@ class Task(Generic[P, R]):
         return engine.add(task, args, kwargs, wait_for, name or self.name)
 
     def _run_now(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
+        return self._run_now_state(args, kwargs).result()  # type: ignore[no-any-return]
+
+    def _run_now_state(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> State:
+        """Run one call here and now, through the state layer; its final State."""
         with _inline_lock:
             token = f"inline-{next(_inline_counter)}"
-        spec = TaskSpec.build(token, self, INLINE)
-        return run_inline(spec, self.name, args, kwargs).result()  # type: ignore[no-any-return]
+        return run_inline(TaskSpec.build(token, self, INLINE), self.name, args, kwargs)
 
     def map(self, *args: Any, **kwargs: Any) -> list[Any]:
         """One call per item of the iterable arguments; wrap an argument in ``unmapped`` to pass it whole.

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import threading
 import time
 import uuid
@@ -101,13 +102,17 @@ class RunEngine:
         outcome: Outcome = FAILURES_FAIL,
         log_level: int | None = None,
         console: bool | None = None,
+        run_id: str | None = None,
     ) -> None:
-        self.run = FlowRun(new_run_id(), flow_name, parameters)
+        # A chosen id: a scheduled run's is derived from its schedule and tick (orchestrator.schedules).
+        self.run = FlowRun(run_id or new_run_id(), flow_name, parameters)
         self.outcome = outcome
         #: Whether the driver shows this run's logs on its console (orchestrator.views.console).
         self.console = console_wanted() if console is None else console
         #: What every task of the run shares on the worker; the topic is known once the executor starts.
-        self.run_info = RunInfo(self.run.id, "", flow_name, run_log_level(log_level), echo_prints=not self.console)
+        self.run_info = RunInfo(
+            self.run.id, "", flow_name, run_log_level(log_level), not self.console, self.run.parameters
+        )
         self.executor = executor
         self.timeout = timeout
         self.compile_only = compile_only
@@ -118,7 +123,7 @@ class RunEngine:
         self.listeners: list[Callable[[Mapping[str, Any]], None]] = []
         self.compiled: dict[str, Any] = {}
         self._pending: list[TaskFuture[Any]] = []
-        self._counter = 0
+        self._counter = itertools.count()
         self._specs: dict[int, tuple[NodeTask, TaskSpec]] = {}
         self._inflight: dict[str, Handle] = {}
         #: Nodes user code held at their flush, and so have handles: cancelled too when the run stops.
@@ -127,6 +132,7 @@ class RunEngine:
         self._wake = threading.Event()
         self._awaiting = 0
         self._lock = threading.Lock()
+        self._flushing = threading.RLock()
         self._topic = ""
         #: Keys whose trigger or allow_failure arguments let them run after an upstream failed.
         self._lenient: set[str] = set()
@@ -149,8 +155,7 @@ class RunEngine:
                     "pass its value (.result()) instead"
                 )
                 raise FlowDefinitionError(message)
-        key = f"{task.name}-{self.run.id}-{self._counter}"
-        self._counter += 1
+        key = f"{task.name}-{self.run.id}-{next(self._counter)}"
         future: TaskFuture[Any] = TaskFuture(
             self,
             task,
@@ -162,8 +167,10 @@ class RunEngine:
             frozenset(template.allow) if template.allow else None,
             template.fill,
         )
-        self._pending.append(future)
-        if len(self._pending) >= self.flush_bound and not self.compile_only:
+        with self._flushing:  # a flush in another thread must not take the list mid-append
+            self._pending.append(future)
+            full = len(self._pending) >= self.flush_bound and not self.compile_only
+        if full:
             self.flush()
         return future
 
@@ -251,7 +258,16 @@ class RunEngine:
     # -- flushing -------------------------------------------------------------
 
     def flush(self) -> None:
-        """Compile every pending node and submit them as one graph."""
+        """Compile every pending node and submit them as one graph.
+
+        Threads of the flow body (a thread pool, an async flow's waits) may ask for
+        values at once: one flushes while the others wait, so every node they hold
+        has its handle when the lock is theirs.
+        """
+        with self._flushing:
+            self._flush()
+
+    def _flush(self) -> None:
         if not self._pending:
             return
         nodes, self._pending = self._pending, []
@@ -331,6 +347,13 @@ class RunEngine:
     def wait_for_future(self, future: TaskFuture[Any], timeout: float | None) -> bool:
         assert self.executor is not None
         return self.executor.wait([self._handle_of(future)], timeout)
+
+    def wait_many(self, futures: list[TaskFuture[Any]], timeout: float | None) -> list[bool]:
+        """Run what is pending, wait until all of ``futures`` finished or ``timeout`` passed; which are done."""
+        assert self.executor is not None
+        handles = [self._handle_of(f) for f in futures]
+        self.executor.wait(handles, timeout)
+        return [h.done() for h in handles]
 
     def length_of(self, future: TaskFuture[Any]) -> int | None:
         """The length of a future's list/tuple result, from its state event (None if unknown)."""

@@ -48,6 +48,7 @@ __all__ = [
     "flow_logging",
     "get_run_logger",
     "console_wanted",
+    "current_task_run",
     "in_task_context",
     "run_log_level",
 ]
@@ -101,7 +102,8 @@ class TaskLogs:
     """One task call's run context: who it is (run, key, names, attempt) and its log records,
     batched into events on the task's sink. Records below ``level`` are dropped here."""
 
-    __slots__ = ("_buffer", "_last", "_lock", "attempt", "flow_name", "key", "level", "name", "run_id", "sink", "task")
+    __slots__ = ("_buffer", "_last", "_lock", "attempt", "flow_name", "key", "level", "name", "parameters", "run_id",
+                 "sink", "task")  # fmt: skip
 
     def __init__(
         self,
@@ -113,9 +115,11 @@ class TaskLogs:
         task: str = "",
         flow_name: str = "",
         attempt: int = 1,
+        parameters: Mapping[str, Any] | None = None,
     ) -> None:
         self.run_id, self.key, self.name, self.sink = run_id, key, name, sink
         self.level, self.task, self.flow_name, self.attempt = level, task or name, flow_name, attempt
+        self.parameters: Mapping[str, Any] = parameters or {}
         self._buffer: list[dict[str, Any]] = []
         self._last: float | None = None  # when the last batch went: None, so the first record goes at once
         self._lock = threading.Lock()
@@ -157,6 +161,11 @@ _TASK_TARGET: contextvars.ContextVar[TaskLogs | None] = contextvars.ContextVar("
 _FLOW_TARGET: contextvars.ContextVar[_FlowLogs | None] = contextvars.ContextVar("daskflow_flow_logs", default=None)
 
 
+def current_task_run() -> TaskLogs | None:
+    """The task call running in this context (its run, key, names, attempt), or None outside a task."""
+    return _TASK_TARGET.get()
+
+
 @contextlib.contextmanager
 def flow_logging(run_id: str, emit: Callable[[Mapping[str, Any]], None], level: int = logging.INFO) -> Iterator[None]:
     """Inside the block, ``get_run_logger()`` outside any task logs to flow run ``run_id`` through ``emit``."""
@@ -188,7 +197,7 @@ def in_task_context(
             interrupts.begin(run_id)  # raises at once if the run was cancelled meanwhile
         disarmed = not run_id
         try:
-            logs = TaskLogs(run_id, key, name, sink, run.log_level, task, run.flow_name, attempts[0])
+            logs = TaskLogs(run_id, key, name, sink, run.log_level, task, run.flow_name, attempts[0], run.parameters)
             token = _TASK_TARGET.set(logs)
             if run_id:
                 RUNNING_WATCH.begin(key, task, name, run_id, sink, attempts[0])

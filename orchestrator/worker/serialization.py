@@ -18,7 +18,7 @@ import logging
 import pickle
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import cloudpickle
@@ -59,6 +59,8 @@ class RunInfo:
     flow_name: str = ""
     log_level: int = logging.INFO
     echo_prints: bool = False
+    #: The flow run's validated parameters, for Prefect 1's ``prefect.context.parameters``.
+    parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 #: The run info of a task called outside any flow: no run, no topic (its events and records go

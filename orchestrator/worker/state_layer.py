@@ -36,7 +36,7 @@ from executors import events
 
 from ..records.clock import SYSTEM_CLOCK, Clock
 from ..records.errors import OrchestratorError, Skip, TaskTimedOut, UnpicklableValue
-from ..records.states import FAILED_TYPES, SUCCESS_TYPES, ErrorInfo, State, StateType
+from ..records.states import FAILED_TYPES, SUCCESS_TYPES, CompletedWith, ErrorInfo, State, StateType
 from ..records.triggers import skip_reason
 from .hooks import run_task_hooks
 from .prints import task_prints
@@ -189,7 +189,11 @@ def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
                 problem = UnpicklableValue(call.name, "result", type(value).__qualname__, reason)
                 state = _failed(problem, call.name, start, clock, attempt)
             else:
-                state = State(StateType.COMPLETED, value, start=start, end=clock.now(), attempt=attempt)
+                message = None
+                if type(value) is CompletedWith:
+                    value, message = value.value, value.message
+                state = State(StateType.COMPLETED, value, message=message, start=start, end=clock.now(),
+                              attempt=attempt)  # fmt: skip
             break
     # Hooks before the final event: when the driver hears the state, they are done.
     run_task_hooks(call, task, state, sink.worker)

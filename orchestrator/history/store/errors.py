@@ -5,6 +5,8 @@
     OrchestratorError                           (the one root, from executors.errors)
     └── StoreError                              the store could not be opened, read or written
         ├── AmbiguousRunIdError (LookupError)   a run-id prefix matches more than one run
+        ├── RunAlreadyStarted                   a run id that exists was started again (a tick ran once)
+        ├── LeaseLost                           a serve process claimed ticks without the serve lease
         ├── StoreLocked (TimeoutError)          another writer held the store's lock too long
         ├── StoreDamaged                        the file is not a database, or its pages are corrupt
         └── StoreFull (OSError)                 the disk holding the store is full
@@ -23,7 +25,16 @@ from typing import Any, Final
 
 from executors.errors import OrchestratorError
 
-__all__ = ["AmbiguousRunIdError", "StoreDamaged", "StoreError", "StoreFull", "StoreLocked", "classify"]
+__all__ = [
+    "AmbiguousRunIdError",
+    "LeaseLost",
+    "RunAlreadyStarted",
+    "StoreDamaged",
+    "StoreError",
+    "StoreFull",
+    "StoreLocked",
+    "classify",
+]
 
 
 class StoreError(OrchestratorError):
@@ -86,6 +97,20 @@ class StoreDamaged(StoreError):
 
 class StoreFull(StoreError, OSError):
     """Raised when a write fails because the disk (or quota) holding the store is full; free space there."""
+
+
+class RunAlreadyStarted(StoreError):
+    """Raised when a flow run that exists is started again: a scheduled tick's run starts once only.
+
+    Nothing ran; a serve process seeing it knows the tick already has its run.
+    """
+
+
+class LeaseLost(StoreError):
+    """Raised when a ``serve`` process claims ticks without holding the serve lease (another one took over).
+
+    It must stop claiming and wait as a standby.
+    """
 
 
 _SQLITE_CORRUPT: Final = 11

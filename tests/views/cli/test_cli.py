@@ -153,3 +153,13 @@ def test_a_closed_output_pipe_ends_a_command_quietly(daskflow: Cli, flows_file: 
     assert pipeline.stdout.startswith(f"flow run {run_id}")
     assert pipeline.stderr == ""
     assert pipeline.returncode == 141
+
+
+def test_run_shows_the_run_logs_on_stderr(daskflow: Cli, flows_file: Path) -> None:
+    """daskflow run prints the flow's and tasks' log records on stderr, each once, with its run's name."""
+    result = daskflow("run", f"{flows_file}:squares", "--param", "n=3", "--executor", "local")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    for i in range(3):
+        assert sum(f"| INFO    | Task run 'square[{i}]' - squaring {i}" in line for line in lines) == 1, lines
+    assert sum("| Flow run 'squares-" in line and "flow sq with n=3" in line for line in lines) == 1
