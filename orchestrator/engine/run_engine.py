@@ -24,8 +24,9 @@ Data path (see DESIGN.md, "How one flow run flows"):
   scheduler gone) never report: their leaves stay held and come back erred,
   and after a short grace the unreported task runs are marked Crashed with
   that error, except those the cluster proves finished (a worker lost with
-  events it had not sent yet: orchestrator.engine.recovery). The return value is then gathered, and the
-  run is Failed if any failure was not handled downstream. If those failures
+  events it had not sent yet: orchestrator.engine.recovery). The return
+  value is then gathered, and the run is Failed if any failure was not
+  handled downstream. If those failures
   are the lost scheduler connection, the run is Crashed instead, and no value
   is fetched (there is nothing left to fetch it from).
 * **Stop early.** A ``KeyboardInterrupt`` (an interrupted notebook kernel), the
