@@ -187,7 +187,8 @@ class Network:
         for _, process in reversed(self.processes):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 10
+        # A few seconds of grace: these are test processes, and one holding a task thread never exits on TERM.
+        deadline = time.monotonic() + 3
         for _, process in reversed(self.processes):
             try:
                 process.wait(max(deadline - time.monotonic(), 0.1))
