@@ -94,6 +94,20 @@ class Executor(abc.ABC):
         """
         fn(*args)
 
+    def peek(self, keys: Sequence[str], fn: Callable[[Any], Any]) -> dict[str, Any]:
+        """``fn(value)`` for each of ``keys`` whose value the executor still holds, computed where it is held.
+
+        The value itself never travels, only what ``fn`` returns (``fn`` must
+        pickle by reference for a cluster). Keys no longer held are left out.
+        Local executors deliver every event before a handle is done, so they
+        never need to look: the default holds nothing.
+        """
+        return {}
+
+    def finished_at(self, keys: Sequence[str]) -> dict[str, float]:
+        """When the executor saw each of ``keys`` finish (seconds since the epoch), for keys it remembers."""
+        return {}
+
     def close(self) -> None:  # noqa: B027 - optional for executors that hold nothing
         """Release what ``start`` acquired."""
 

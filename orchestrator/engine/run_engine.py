@@ -23,8 +23,10 @@ Data path (see DESIGN.md, "How one flow run flows"):
   is decided. Tasks Dask itself failed (a worker lost too often, the
   scheduler gone) never report: their leaves stay held and come back erred,
   and after a short grace the unreported task runs are marked Crashed with
-  that error. The return value is then gathered, and the
-  run is Failed if any failure was not handled downstream. If those failures
+  that error, except those the cluster proves finished (a worker lost with
+  events it had not sent yet: orchestrator.engine.recovery). The return
+  value is then gathered, and the run is Failed if any failure was not
+  handled downstream. If those failures
   are the lost scheduler connection, the run is Crashed instead, and no value
   is fetched (there is nothing left to fetch it from).
 * **Stop early.** A ``KeyboardInterrupt`` (an interrupted notebook kernel), the
@@ -56,6 +58,7 @@ from executors import Executor, Handle
 from ..records.errors import FlowDefinitionError
 from ..records.runs import FlowRun, TaskRun
 from ..records.states import SUCCESS_TYPES, TERMINAL_TYPES, State, StateType
+from ..records.triggers import all_successful
 from ..worker import interrupts
 from ..worker.run_logs import console_wanted, flow_logging, run_log_level
 from ..worker.serialization import RunInfo, TaskSpec
@@ -68,6 +71,7 @@ from .fusion import fuse, fusion_wanted
 from .futures import NodeTask, TaskFuture, collect_futures, describe_operation, replace_futures
 from .graph import build_template, compile_nodes, topological
 from .outcome import FAILURES_FAIL, Outcome
+from .recovery import recover_unreported
 from .routing import ROUTER
 
 __all__ = ["RunEngine", "new_run_id"]
@@ -137,6 +141,8 @@ class RunEngine:
         self._lock = threading.Lock()
         self._flushing = threading.RLock()
         self._topic = ""
+        #: Keys whose trigger or allow_failure arguments let them run after an upstream failed.
+        self._lenient: set[str] = set()
 
     # -- building -------------------------------------------------------------
 
@@ -276,6 +282,8 @@ class RunEngine:
         task_runs = self.run.task_runs
         for node in nodes:
             task_runs[node.key] = TaskRun(node.key, node.task.name, node.name)
+            if node._allow or node.task.options.trigger is not all_successful:
+                self._lenient.add(node.key)  # running does not prove its upstreams completed (recovery)
         self.run.record_edges(graph)  # for flow_run.visualize(): keys only, no arguments
         if self.compile_only:
             self.compiled.update(graph)
@@ -475,6 +483,10 @@ class RunEngine:
             crash = crash or failure_of(handle)
         self._inflight.clear()
         unreported = [tr for tr in self.run.task_runs.values() if tr.state not in TERMINAL_TYPES]
+        if unreported and self.executor is not None and not (crash is not None and is_connection_loss(crash)):
+            # A worker lost with events it had not sent: recover what the cluster proves finished.
+            recover_unreported(self.run, self.executor, self._lenient, self._on_event)
+            unreported = [tr for tr in unreported if tr.state not in TERMINAL_TYPES]
         if not unreported:
             return
         now = time.time()

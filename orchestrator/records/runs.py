@@ -150,6 +150,8 @@ class FlowRun:
         self.executor: str = ""
         #: The exception the flow body itself raised, if it did.
         self.body_error: BaseException | None = None
+        #: What the run store failed to record of this run (a full disk, say); the run itself went on.
+        self.recording_problems: list[str] = []
         #: The schedule tick this run is for (``daskflow serve``), or None for a run started by hand.
         self.scheduled: ScheduleTick | None = None
         #: The flow's notifiers as stored with the run (orchestrator.records.notify).

@@ -8,7 +8,8 @@ logs), and the CLI and the dashboard read from it. ``store.schedules`` holds
 notifications waiting to be delivered. Importing this package opens nothing.
 """
 
-from .errors import AmbiguousRunIdError, LeaseLost, RunAlreadyStarted, StoreError
+from .errors import AmbiguousRunIdError, LeaseLost, RunAlreadyStarted, StoreDamaged, StoreError, StoreFull, StoreLocked
+from .liveness import DriverIdentity
 from .location import default_store_path, open_store
 from .outbox import AttemptRow, ClaimedNotification, NotificationRow
 from .protocol import Outbox, RunStore, ScheduleBook
@@ -34,6 +35,7 @@ __all__ = [
     "AmbiguousRunIdError",
     "AttemptRow",
     "ClaimedNotification",
+    "DriverIdentity",
     "FlowRunRow",
     "LeaseLost",
     "LeaseRow",
@@ -46,7 +48,10 @@ __all__ = [
     "SQLiteStore",
     "ScheduleBook",
     "ScheduleRow",
+    "StoreDamaged",
     "StoreError",
+    "StoreFull",
+    "StoreLocked",
     "TaskError",
     "TaskEvent",
     "TaskRunRow",

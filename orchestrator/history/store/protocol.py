@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from .liveness import DriverIdentity
 from .outbox import AttemptRow, ClaimedNotification, NotificationRow
 from .records import FlowRunRow, LogRow, TaskRunRow, TransitionRow
 from .schedule_book import LeaseRow, ScheduleRow, TickClaim, TickRow
@@ -138,6 +139,18 @@ class RunStore(Protocol):
 
         A run is stale when its last heartbeat is more than ``grace_seconds``
         before ``now``. Returns the ids of the runs it marked.
+        """
+        ...
+
+    def record_driver(self, run_id: str, driver: DriverIdentity) -> None:
+        """Note who the driver process of ``run_id`` is, so ``reap_dead_drivers`` can check it."""
+        ...
+
+    def reap_dead_drivers(self, now: float, me: DriverIdentity) -> list[str]:
+        """Mark Running runs whose driver shares ``me``'s pid space but no longer runs Crashed, at once.
+
+        The reason names the check that fired (the pid is gone, or reused by
+        another process). Returns the ids of the runs it marked.
         """
         ...
 

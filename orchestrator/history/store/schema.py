@@ -211,7 +211,19 @@ CREATE TABLE notification_attempts (
 CREATE INDEX notification_attempts_by_notification ON notification_attempts (notification_id, attempt);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2_SCHEDULES_AND_OUTBOX)
+
+# Crash detection without waiting (orchestrator.history.store.liveness): who the driver
+# process is, so a reader on its host can tell at once that it died. ``driver_space`` is the
+# kernel's boot id and the pid namespace ("these pids mean the same processes"),
+# ``driver_start`` the process's start time in clock ticks after boot (/proc/PID/stat), which
+# tells a reused pid from the driver. NULL for runs of older versions: only the heartbeat
+# grace covers those.
+_DRIVER_IDENTITY: Final = """
+ALTER TABLE flow_runs ADD COLUMN driver_space TEXT;
+ALTER TABLE flow_runs ADD COLUMN driver_start INTEGER;
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2_SCHEDULES_AND_OUTBOX, _DRIVER_IDENTITY)
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 

@@ -43,7 +43,8 @@ from .convert import (
     task_params,
     where_equal,
 )
-from .errors import AmbiguousRunIdError, StoreError
+from .errors import AmbiguousRunIdError, StoreError, StoreLocked, classify
+from .liveness import DriverIdentity, reap_dead_drivers
 from .outbox import SQLiteOutbox, enqueue_state, store_rules
 from .records import TERMINAL_STATES, FlowRunRow, LogRow, TaskRunRow, TransitionRow
 from .schedule_book import SQLiteScheduleBook, start_pending
@@ -247,6 +248,33 @@ class SQLiteStore:
                 self._set_flow_state(conn, run_id, "Crashed", now, reason)
                 _mark_unfinished(conn, run_id, "Crashed", now, f"flow run crashed: {reason}")
             return [run_id for run_id, _ in stale]
+
+        return self._write(work)
+
+    def record_driver(self, run_id: str, driver: DriverIdentity) -> None:
+        """Note who the driver process of ``run_id`` is, so ``reap_dead_drivers`` can check it."""
+        self._write(
+            lambda conn: conn.execute(
+                "UPDATE flow_runs SET host = ?, pid = ?, driver_space = ?, driver_start = ? WHERE run_id = ?",
+                (driver.host, driver.pid, driver.space, driver.start_ticks, run_id),
+            )
+        )
+
+    def reap_dead_drivers(self, now: float, me: DriverIdentity) -> list[str]:
+        """Mark Running runs whose driver shares ``me``'s pid space but no longer runs Crashed, at once.
+
+        See ``orchestrator.history.store.liveness``; returns the ids of the runs it marked.
+        """
+
+        if not self._read(lambda conn: reap_dead_drivers(conn, me)):
+            return []  # the usual case: no write lock taken, so readers never queue behind busy writers
+
+        def work(conn: sqlite3.Connection) -> list[str]:
+            dead = reap_dead_drivers(conn, me)  # again, under the lock: another reader may have reaped them
+            for run_id, reason in dead:
+                self._set_flow_state(conn, run_id, "Crashed", now, reason)
+                _mark_unfinished(conn, run_id, "Crashed", now, f"flow run crashed: {reason}")
+            return [run_id for run_id, _ in dead]
 
         return self._write(work)
 
@@ -460,15 +488,14 @@ class SQLiteStore:
                 return attempt()
             except sqlite3.Error as exc:
                 if not _is_busy(exc):
-                    message = f"run store {self._path}: {type(exc).__name__}: {exc}"
-                    raise StoreError(message) from exc
+                    raise classify(self._path, exc) from exc
                 if time.monotonic() >= deadline:
                     message = (
                         f"the run store {self._path} stayed locked for {self._timeout:g} s; "
                         "another process holds a long write transaction, or the filesystem's "
                         "locks do not work"
                     )
-                    raise StoreError(message) from exc
+                    raise StoreLocked(message) from exc
             time.sleep(delay)
             delay = min(delay * 2, _MAX_RETRY_DELAY)
 

@@ -137,6 +137,8 @@ def run_flow(flow: Flow[Any, Any], params: dict[str, Any], executor: Executor | 
     store = str(default_store_path()) if recording_enabled() else None
     for line in summary_lines(run, time.perf_counter() - started, store):
         print(line)
+    for problem in run.recording_problems:  # the run's outcome stands; its record is what failed
+        print(f"daskflow: warning: the run store did not record flow run {run.id} fully: {problem}", file=sys.stderr)
     if run.is_completed:
         print(f"result: {_short(run.value)}")
         return 0
