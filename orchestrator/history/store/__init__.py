@@ -3,13 +3,25 @@
 ``open_store()`` returns a ``RunStore``; today that is always a ``SQLiteStore``
 on one file, and the protocol leaves room for a server database later. The
 driver writes through it (flow run state, heartbeats, batched task events and
-logs), and the CLI and the dashboard read from it. Importing this package opens
+logs, the compiled graph and where the run ran), and the CLI and the dashboard
+read from it (the dashboard through ``RunStore.queries``). Importing this package opens
 nothing.
 """
 
 from .errors import AmbiguousRunIdError, StoreError
 from .location import default_store_path, open_store
-from .protocol import RunStore
+from .protocol import RunQueries, RunStore
+from .read_models import (
+    ErrorGroup,
+    FlowChanges,
+    GraphNode,
+    LogFilter,
+    LogLine,
+    RunFilter,
+    RunInfo,
+    RunsPage,
+    TaskColumns,
+)
 from .records import (
     STATES,
     TERMINAL_STATES,
@@ -29,12 +41,22 @@ __all__ = [
     "STATES",
     "TERMINAL_STATES",
     "AmbiguousRunIdError",
+    "ErrorGroup",
+    "FlowChanges",
     "FlowRunRow",
+    "GraphNode",
     "LogEvent",
+    "LogFilter",
+    "LogLine",
     "LogRow",
+    "RunFilter",
+    "RunInfo",
+    "RunQueries",
     "RunStore",
+    "RunsPage",
     "SQLiteStore",
     "StoreError",
+    "TaskColumns",
     "TaskError",
     "TaskEvent",
     "TaskRunRow",

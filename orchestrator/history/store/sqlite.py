@@ -43,6 +43,8 @@ from .convert import (
     task_params,
 )
 from .errors import AmbiguousRunIdError, StoreError
+from .graphs import record_graph, set_run_info
+from .queries import SQLiteQueries
 from .records import TERMINAL_STATES, FlowRunRow, LogRow, TaskRunRow, TransitionRow
 from .schema import migrate
 
@@ -127,6 +129,7 @@ class SQLiteStore:
         # or collected in the child: closing one could touch the parent's WAL.
         self._abandoned: list[sqlite3.Connection] = []
         self._conn: sqlite3.Connection | None = self._connect()
+        self._queries = SQLiteQueries(self._read)
 
     @property
     def path(self) -> str:
@@ -255,7 +258,22 @@ class SQLiteStore:
             raise StoreError(error)
         return self._write(lambda conn: _mark_unfinished(conn, run_id, state, ts, message))
 
+    def record_graph(self, run_id: str, nodes: Sequence[Sequence[Any]]) -> None:
+        """Append one flush's compiled nodes, ``(key, task, name, upstream keys)``, to the run's graph."""
+        if nodes:
+            self._write(lambda conn: record_graph(conn, run_id, nodes))
+
+    def set_flow_run_info(self, run_id: str, info: Mapping[str, Any]) -> None:
+        """Record any of ``scheduler``, ``dashboard``, ``executor``, ``external_scheduler``, ``entrypoint``."""
+        if not self._write(lambda conn: set_run_info(conn, run_id, info)):
+            raise StoreError(self._no_run_message(run_id))
+
     # -- readers ---------------------------------------------------------------
+
+    @property
+    def queries(self) -> SQLiteQueries:
+        """The dashboard's reads over this store (orchestrator.history.store.queries)."""
+        return self._queries
 
     def list_flow_runs(self, flow: str | None = None, state: str | None = None, limit: int = 20) -> list[FlowRunRow]:
         """Return flow runs newest first, optionally of one flow and/or in one state.
