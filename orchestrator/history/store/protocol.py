@@ -27,6 +27,7 @@ from .read_models import (
     GraphNode,
     LogFilter,
     LogLine,
+    LogWindow,
     RunFilter,
     RunInfo,
     RunsPage,
@@ -119,6 +120,10 @@ class RunQueries(Protocol):
         """The matching lines ``offset`` to ``offset + limit``, oldest first."""
         ...
 
+    def log_window(self, run_id: str, where: LogFilter, offset: int, limit: int) -> LogWindow:
+        """The matching lines ``offset`` to ``offset + limit``, the total and the last line id, in one snapshot."""
+        ...
+
     def logs_after(self, run_id: str, where: LogFilter, after: int, limit: int = 5_000) -> list[LogLine]:
         """The matching lines with an id above ``after``, oldest first."""
         ...
@@ -133,6 +138,10 @@ class RunQueries(Protocol):
 
     def log_levels(self, run_id: str) -> dict[str, int]:
         """How many log lines of each level the run has."""
+        ...
+
+    def data_version(self) -> int:
+        """A number that changes whenever another writer committed since the last call on this store object."""
         ...
 
 

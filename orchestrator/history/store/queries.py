@@ -38,6 +38,7 @@ from .read_models import (
     GraphNode,
     LogFilter,
     LogLine,
+    LogWindow,
     RunFilter,
     RunInfo,
     RunsPage,
@@ -54,6 +55,7 @@ _FLOW_COLUMNS: Final = "run_id, flow_name, state, parameters, started, ended, he
 _TASK_COLUMNS: Final = (
     "run_id, key, task, name, state, started, ended, attempt, worker, message, error_type, error_message, traceback"
 )
+_LOG_SELECT: Final = "SELECT id, key, name, level, ts, message FROM logs"
 _COLUMN_SELECT: Final = "rowid, key, task, name, state, started, ended, attempt, worker"
 _FAILED_SQL: Final = "(" + ", ".join(f"'{s}'" for s in FAILED_STATES) + ")"
 _ERROR_LEVELS_SQL: Final = "(" + ", ".join(f"'{s}'" for s in ERROR_LEVELS) + ")"
@@ -142,7 +144,8 @@ class SQLiteQueries:
                     runs.update((row[0], flow_row(row)) for row in conn.execute(sql, chunk))
                     test = f"SELECT run_id FROM flow_runs {_where([f'run_id IN ({marks})', *clauses])}"
                     matching.update(r for (r,) in conn.execute(test, [*chunk, *params]))
-                return FlowChanges([runs[r] for r in ids if r in runs], frozenset(matching), rows[-1][0])
+                kept = [runs[r] for r in ids if r in runs]
+                return FlowChanges(kept, frozenset(matching), rows[-1][0], more=len(rows) >= limit)
 
         result: FlowChanges = self._read(work)
         return result
@@ -191,7 +194,9 @@ class SQLiteQueries:
             rows.sort(key=lambda row: row[0])
             rowid_of = {row[1]: row[0] for row in rows}
             retries = [(rowid_of[key], ts) for _, key, state, ts in changes if state == "Retrying" and key in rowid_of]
-            return _columns(rows, retries, int(changes[-1][0]))
+            columns = _columns(rows, retries, int(changes[-1][0]))
+            columns.more = len(changes) >= limit
+            return columns
 
         result: TaskColumns = self._read(work)
         return result
@@ -273,15 +278,30 @@ class SQLiteQueries:
     def log_page(self, run_id: str, where: LogFilter, offset: int, limit: int) -> list[LogLine]:
         """The matching lines ``offset`` to ``offset + limit`` of the run, oldest first."""
         clauses, params = _log_clauses(run_id, where)
-        sql = f"SELECT id, key, name, level, ts, message FROM logs {_where(clauses)} ORDER BY id LIMIT ? OFFSET ?"
+        sql = f"{_LOG_SELECT} {_where(clauses)} ORDER BY id LIMIT ? OFFSET ?"
         rows = self._read(lambda conn: conn.execute(sql, [*params, max(limit, 0), max(offset, 0)]).fetchall())
         return [LogLine(*row) for row in rows]
+
+    def log_window(self, run_id: str, where: LogFilter, offset: int, limit: int) -> LogWindow:
+        """The matching lines ``offset`` to ``offset + limit``, with the total and the run's last line id."""
+        clauses, params = _log_clauses(run_id, where)
+
+        def work(conn: sqlite3.Connection) -> LogWindow:
+            with _snapshot(conn):
+                (last,) = conn.execute("SELECT COALESCE(MAX(id), 0) FROM logs WHERE run_id = ?", (run_id,)).fetchone()
+                (total,) = conn.execute(f"SELECT COUNT(*) FROM logs {_where(clauses)}", params).fetchone()
+                sql = f"{_LOG_SELECT} {_where(clauses)} ORDER BY id LIMIT ? OFFSET ?"
+                rows = conn.execute(sql, [*params, max(limit, 0), max(offset, 0)]).fetchall()
+            return LogWindow([LogLine(*row) for row in rows], max(offset, 0), int(total), int(last))
+
+        result: LogWindow = self._read(work)
+        return result
 
     def logs_after(self, run_id: str, where: LogFilter, after: int, limit: int = 5_000) -> list[LogLine]:
         """The matching lines with an id above ``after``, oldest first, at most ``limit``."""
         clauses, params = _log_clauses(run_id, where)
         clauses.append("id > ?")
-        sql = f"SELECT id, key, name, level, ts, message FROM logs {_where(clauses)} ORDER BY id LIMIT ?"
+        sql = f"{_LOG_SELECT} {_where(clauses)} ORDER BY id LIMIT ?"
         rows = self._read(lambda conn: conn.execute(sql, [*params, after, max(limit, 1)]).fetchall())
         return [LogLine(*row) for row in rows]
 
@@ -310,6 +330,15 @@ class SQLiteQueries:
         """How many log lines of each level the run has."""
         sql = "SELECT level, COUNT(*) FROM logs WHERE run_id = ? GROUP BY level"
         return dict(self._read(lambda conn: conn.execute(sql, (run_id,)).fetchall()))
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection committed to the store since the last call.
+
+        SQLite's ``PRAGMA data_version``: per connection, and cheap (it reads
+        the WAL index in shared memory), so a live view can poll it often and
+        query only when something changed.
+        """
+        return self._int("PRAGMA data_version", ())
 
     def _int(self, sql: str, params: Sequence[Any]) -> int:
         return int(self._read(lambda conn: conn.execute(sql, params).fetchone()[0]))

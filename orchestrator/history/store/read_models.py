@@ -24,6 +24,7 @@ __all__ = [
     "GraphNode",
     "LogFilter",
     "LogLine",
+    "LogWindow",
     "RunFilter",
     "RunInfo",
     "RunsPage",
@@ -76,12 +77,14 @@ class FlowChanges:
     """The flow runs whose state changed after a transition id, as they are now.
 
     ``matching`` holds the ids of those that pass the reader's filter;
-    ``last_id`` is the highest flow transition id covered (the cursor).
+    ``last_id`` is the highest flow transition id covered (the cursor);
+    ``more`` says the limit cut the batch short.
     """
 
     runs: list[FlowRunRow]
     matching: frozenset[str]
     last_id: int
+    more: bool = False
 
 
 @dataclass
@@ -90,7 +93,8 @@ class TaskColumns:
 
     ``ids`` are the rows' stable ids in the store. ``retries`` pairs a row id
     with the time of each Retrying transition (one per failed attempt).
-    ``last_id`` is the highest task transition id these rows reflect.
+    ``last_id`` is the highest task transition id these rows reflect;
+    ``more`` says a limit cut a batch of changes short.
     """
 
     ids: list[int] = field(default_factory=list)
@@ -104,6 +108,7 @@ class TaskColumns:
     workers: list[str | None] = field(default_factory=list)
     retries: list[tuple[int, float]] = field(default_factory=list)
     last_id: int = 0
+    more: bool = False
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -142,6 +147,20 @@ class LogLine:
     level: str
     ts: float
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogWindow:
+    """Some of a run's matching log lines, read in one snapshot with how many match in all.
+
+    ``total`` counts the matching lines with an id up to ``last_id``, the
+    run's last line then: a live tail continues after ``last_id``.
+    """
+
+    lines: list[LogLine]
+    offset: int
+    total: int
+    last_id: int
 
 
 @dataclass(frozen=True, slots=True)
