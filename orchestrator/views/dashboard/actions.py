@@ -6,7 +6,8 @@
   has on the cluster and records it Cancelled. Only a Running run whose
   driver is on this host qualifies, and only if that PID is still the
   process that started the run (``local_processes.same_process``), so a
-  recycled PID is never signalled; nor is the dashboard itself.
+  recycled PID is never signalled; nor is the dashboard itself, nor a driver
+  that ignores SIGINT (it would not stop).
 * **Re-run** ``POST /api/runs/ID/rerun`` starts ``daskflow run ENTRYPOINT
   --params JSON`` on this host, with the run's stored parameters, in its own
   session (it outlives the dashboard, like any ``daskflow run``), its output
@@ -34,7 +35,7 @@ import tornado.web
 
 from ...history.store import FlowRunRow, RunFilter, RunInfo, RunStore
 from .api_common import ApiHandler
-from .local_processes import same_process
+from .local_processes import handles_sigint, same_process
 
 __all__ = ["CancelHandler", "RerunHandler", "possible_actions", "rerun_command"]
 
@@ -56,6 +57,11 @@ def _cancel_refusal(row: FlowRunRow, read_only: bool) -> str | None:
         return "its driver is this dashboard's own process"
     if not same_process(row.pid, row.started):
         return f"its driver (pid {row.pid}) is gone"
+    if handles_sigint(row.pid) is False:
+        return (
+            f"its driver (pid {row.pid}) has no SIGINT handler (started in the background with SIGINT "
+            "ignored?), so SIGINT would not stop it cleanly; stop it where it runs"
+        )
     return None
 
 

@@ -7,15 +7,20 @@ before the run), so a live PID counts only if that process started no later
 than that. The start time comes from Linux's ``/proc/PID/stat`` (field 22,
 clock ticks after boot, plus ``btime`` from ``/proc/stat``); where there is
 no ``/proc``, a live PID is taken at its word.
+
+``handles_sigint`` reads the signal masks of ``/proc/PID/status``: a Python
+process started with SIGINT ignored (``nohup``, or ``&`` in a script) keeps
+ignoring it and never raises ``KeyboardInterrupt``.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 from typing import Final
 
-__all__ = ["is_alive", "process_start_time", "same_process"]
+__all__ = ["handles_sigint", "is_alive", "process_start_time", "same_process"]
 
 #: Slack for the clock-tick rounding of /proc start times and clocks read a moment apart.
 _SLACK: Final = 1.0
@@ -58,3 +63,15 @@ def same_process(pid: int, running_since: float) -> bool:
         return False
     started = process_start_time(pid)
     return started is None or started <= running_since + _SLACK
+
+
+def handles_sigint(pid: int) -> bool | None:
+    """Whether the process has a handler for SIGINT (Python's KeyboardInterrupt); None if unknown."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    return None
