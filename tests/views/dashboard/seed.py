@@ -47,16 +47,24 @@ def _etl(store: SQLiteStore, run: str, started: float, slow: float = 1.0) -> Non
         end = s + 1 + slow * i
         events.append(task_event(run, f"clean-{i}", "Completed", end, start=s + 1, end=end, worker=WORKERS[i % 2],
                                  attempt=2 if i == 1 else 1))  # fmt: skip
-    events.append(task_event(run, "load-4", "Completed", s + 5, start=s + 4, end=s + 5, worker=WORKERS[1]))
+    last = s + 1 + slow * 3  # load starts when the slowest clean ends
+    events.append(task_event(run, "load-4", "Completed", last + 1, start=last, end=last + 1, worker=WORKERS[1]))
     store.record_task_events(events)
     logs = [
         {"run": run, "key": "clean-1", "name": "clean[1]", "level": "INFO", "ts": s + 1.2, "message": "cleaning 1"},
         {"run": run, "key": "clean-2", "name": "clean[2]", "level": "WARNING", "ts": s + 1.3, "message": "odd row"},
-        {"run": run, "key": "load-4", "name": "load", "level": "ERROR", "ts": s + 4.5, "message": "disk nearly full"},
-        {"run": run, "key": None, "name": None, "level": "INFO", "ts": s + 5, "message": "flow done"},
+        {
+            "run": run,
+            "key": "load-4",
+            "name": "load",
+            "level": "ERROR",
+            "ts": last + 0.5,
+            "message": "disk nearly full",
+        },
+        {"run": run, "key": None, "name": None, "level": "INFO", "ts": last + 1, "message": "flow done"},
     ]
     store.record_logs(logs)
-    store.set_flow_run_state(run, "Completed", s + 5)
+    store.set_flow_run_state(run, "Completed", last + 1)
 
 
 def seed(path: Path) -> Seeded:
@@ -86,3 +94,50 @@ def seed(path: Path) -> Seeded:
             store.set_flow_run_state(other, "Completed", T0 + 401 + i)
             others.append(other)
     return Seeded(path, "done0000aaaa", failed, live, tuple(others))
+
+
+#: What each XSS payload would do if it ever ran: retitle the page.
+PWNED = "document.title='pwned'"
+XSS_SCRIPT = f"<script>{PWNED}</script>"
+XSS_IMG = f'<img src=x onerror="{PWNED}">'
+XSS_URL = f"javascript:{PWNED}"
+
+
+def seed_browser(path: Path) -> dict[str, str]:
+    """For the browser tests, on top of ``seed``: a run full of XSS payloads, 55 more runs, 5,000 log lines."""
+    with SQLiteStore(path) as store:
+        xss = "xss0000fffff"
+        store.create_flow_run(xss, XSS_SCRIPT, {"html": XSS_IMG, "link": XSS_URL, XSS_IMG: 1}, T0 + 600)
+        store.set_flow_run_info(xss, {"dashboard": XSS_URL, "executor": XSS_IMG, "entrypoint": XSS_SCRIPT})
+        store.record_graph(xss, [("evil-0", XSS_IMG, XSS_IMG, ())])
+        store.record_task_events(
+            [
+                {"run": xss, "key": "evil-0", "task": XSS_IMG, "name": XSS_IMG, "state": "Failed", "ts": T0 + 601,
+                 "start": T0 + 600, "end": T0 + 601, "worker": XSS_URL,
+                 "error": {"type": "ValueError", "message": XSS_SCRIPT, "traceback": f"Traceback: {XSS_IMG}\n"}}
+            ]
+        )  # fmt: skip
+        store.record_logs(
+            [
+                {"run": xss, "key": "evil-0", "name": XSS_IMG, "level": "ERROR", "ts": T0 + 600.5, "message": XSS_IMG},
+                {"run": xss, "key": None, "name": None, "level": "INFO", "ts": T0 + 600.6, "message": XSS_URL},
+            ]
+        )
+        store.set_flow_run_state(xss, "Failed", T0 + 601, XSS_SCRIPT)
+        for i in range(55):
+            bulk = f"bulk000{i:05d}"
+            store.create_flow_run(bulk, "bulk", {"i": i}, T0 - 1000 + i)
+            store.set_flow_run_state(bulk, "Completed", T0 - 999 + i)
+        chatty = "chat0000gggg"
+        store.create_flow_run(chatty, "chatty", {}, T0 + 700)
+        store.record_task_events([task_event(chatty, "talk-0", "Completed", T0 + 760, start=T0 + 700, end=T0 + 760)])
+        store.record_logs(
+            [
+                {"run": chatty, "key": "talk-0", "name": "talk[0]", "ts": T0 + 700 + i / 100,
+                 "level": "ERROR" if i == 3210 else "INFO",
+                 "message": "the flux capacitor overheated" if i == 3210 else f"line {i} of the chatter"}
+                for i in range(5_000)
+            ]
+        )  # fmt: skip
+        store.set_flow_run_state(chatty, "Completed", T0 + 760)
+    return {"xss": xss, "chatty": chatty}

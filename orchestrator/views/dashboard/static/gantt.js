@@ -40,9 +40,10 @@ function niceStep(span, pixels) {
 }
 
 function label(seconds, step) {
-  if (step < 0.001) return `${(seconds * 1e6).toFixed(0)} µs`;
-  if (step < 1) return `${(seconds * 1000).toFixed(step < 0.01 ? 1 : 0)} ms`;
-  if (seconds < 600) return `${seconds.toFixed(step < 10 ? 1 : 0)} s`;
+  const digits = (unit) => Math.max(0, Math.ceil(-Math.log10(step / unit) - 1e-9));
+  if (step < 1e-3) return `${(seconds * 1e6).toFixed(digits(1e-6))} µs`;
+  if (step < 0.1) return `${(seconds * 1e3).toFixed(digits(1e-3))} ms`;
+  if (seconds < 600) return `${seconds.toFixed(digits(1))} s`;
   return `${(seconds / 60).toFixed(1)} min`;
 }
 
@@ -147,7 +148,7 @@ export class Gantt {
   geometry() {
     const dpr = window.devicePixelRatio || 1;
     const width = Math.max(this.canvas.parentElement.clientWidth, 300);
-    const rowH = Math.max(3, Math.min(14, Math.floor(520 / Math.max(this.rows, 1))));
+    const rowH = Math.max(3, Math.min(22, Math.floor(480 / Math.max(this.rows, 1))));
     const height = AXIS_H + this.rows * rowH + this.lanes.length * LANE_GAP + 6;
     if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
       this.canvas.width = Math.round(width * dpr);

@@ -2,7 +2,7 @@
 
 import { post } from "./api.js";
 import { add, badge, clear, el, external } from "./dom.js";
-import { seconds, when } from "./format.js";
+import { clock, seconds, when } from "./format.js";
 
 export class RunHeader {
   constructor(container, info, now) {
@@ -82,6 +82,8 @@ export class RunHeader {
     const { run } = this.data;
     const end = run.ended ?? this.now();
     this.duration.textContent = seconds(end - run.started) + (run.ended === null ? " so far" : "");
-    this.heartbeat.textContent = run.heartbeat ? `${seconds(Math.max(this.now() - run.heartbeat, 0))} ago` : "–";
+    if (!run.heartbeat) this.heartbeat.textContent = "–";
+    else if (run.ended !== null) this.heartbeat.textContent = `last at ${clock(run.heartbeat)}`;
+    else this.heartbeat.textContent = `${seconds(Math.max(this.now() - run.heartbeat, 0))} ago`;
   }
 }

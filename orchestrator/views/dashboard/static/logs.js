@@ -100,6 +100,12 @@ export class LogsPanel {
     this.onFilter();
   }
 
+  // The panel became visible: its height is known now, so follow the tail again if asked.
+  shown() {
+    if (this.follow) this.scrollToEnd();
+    this.render();
+  }
+
   layout() {
     this.spacer.style.height = `${this.total * ROW_H}px`;
     this.counter.textContent = `${count(this.total)} lines`;

@@ -110,7 +110,7 @@ export async function render(root, params, info) {
       graph.load();
     }
     if (name === "timeline") gantt.schedule();
-    if (name === "logs") logs.render();
+    if (name === "logs") logs.shown();
     const url = new URL(window.location.href);
     url.searchParams.set("tab", name);
     window.history.replaceState(null, "", url);
@@ -142,7 +142,7 @@ export async function render(root, params, info) {
       logs: (data) => logs.append(data.lines),
       summary: summarise,
       critical: showCritical,
-    }, (open) => { status.textContent = open ? "live" : terminal ? "" : "reconnecting…"; });
+    }, (open) => { status.textContent = terminal ? "" : open ? "live" : "reconnecting…"; });
   }
   await logs.reload(); // its first window; then the stream continues after it
 
