@@ -77,7 +77,7 @@ class RunQueries(Protocol):
         ...
 
     def task_columns(self, run_id: str) -> TaskColumns:
-        """Every task run of ``run_id`` as columns, with the transition id they reflect."""
+        """Every task run of ``run_id`` as columns (in no particular order), with the transition id they reflect."""
         ...
 
     def task_changes(self, run_id: str, after: int, limit: int = 5_000) -> TaskColumns:
@@ -102,6 +102,10 @@ class RunQueries(Protocol):
 
     def graph(self, run_id: str) -> list[GraphNode]:
         """The run's compiled graph, in flush order (empty if none was recorded)."""
+        ...
+
+    def graph_flushes(self, run_id: str) -> int:
+        """How many flushes of the run's graph are recorded (changes when the graph grows)."""
         ...
 
     def graph_totals(self, run_id: str) -> dict[str, int]:

@@ -153,22 +153,21 @@ class SQLiteQueries:
     # -- one run's task runs ---------------------------------------------------
 
     def task_columns(self, run_id: str) -> TaskColumns:
-        """Every task run of ``run_id`` as columns, with the transition id they reflect."""
+        """Every task run of ``run_id`` as columns, with the transition id they reflect.
+
+        Rows come in primary-key order (no sort: readers place them by id);
+        the Retrying transitions are looked up only for the task runs that
+        retried (attempt > 1, or Retrying now), by key.
+        """
 
         def work(conn: sqlite3.Connection) -> TaskColumns:
             with _snapshot(conn):
                 (last,) = conn.execute(
                     "SELECT COALESCE(MAX(id), 0) FROM task_transitions WHERE run_id = ?", (run_id,)
                 ).fetchone()
-                rows = conn.execute(
-                    f"SELECT {_COLUMN_SELECT} FROM task_runs WHERE run_id = ? ORDER BY rowid", (run_id,)
-                ).fetchall()
-                retries = conn.execute(
-                    "SELECT r.rowid, t.ts FROM task_transitions t JOIN task_runs r"
-                    " ON r.run_id = t.run_id AND r.key = t.key"
-                    " WHERE t.run_id = ? AND t.state = 'Retrying' ORDER BY t.id",
-                    (run_id,),
-                ).fetchall()
+                rows = conn.execute(f"SELECT {_COLUMN_SELECT} FROM task_runs WHERE run_id = ?", (run_id,)).fetchall()
+                retried = [row[1] for row in rows if row[7] > 1 or row[4] == "Retrying"]
+                retries = _retries(conn, run_id, retried, {row[1]: row[0] for row in rows} if retried else {})
             return _columns(rows, retries, int(last))
 
         result: TaskColumns = self._read(work)
@@ -191,7 +190,6 @@ class SQLiteQueries:
                     marks = ", ".join("?" * len(chunk))
                     sql = f"SELECT {_COLUMN_SELECT} FROM task_runs WHERE run_id = ? AND key IN ({marks})"
                     rows.extend(conn.execute(sql, (run_id, *chunk)))
-            rows.sort(key=lambda row: row[0])
             rowid_of = {row[1]: row[0] for row in rows}
             retries = [(rowid_of[key], ts) for _, key, state, ts in changes if state == "Retrying" and key in rowid_of]
             columns = _columns(rows, retries, int(changes[-1][0]))
@@ -218,6 +216,10 @@ class SQLiteQueries:
         sql = "SELECT graph FROM task_graphs WHERE run_id = ? ORDER BY id"
         blobs = self._read(lambda conn: [blob for (blob,) in conn.execute(sql, (run_id,))])
         return decode_graph(blobs)
+
+    def graph_flushes(self, run_id: str) -> int:
+        """How many flushes of the run's graph are recorded (what changes when its graph grows)."""
+        return self._int("SELECT COUNT(*) FROM task_graphs WHERE run_id = ?", (run_id,))
 
     def graph_totals(self, run_id: str) -> dict[str, int]:
         """How many nodes of each task name the run's graph has so far (without decoding it)."""
@@ -409,6 +411,19 @@ def _log_clauses(run_id: str, where: LogFilter) -> tuple[list[str], list[Any]]:
         clauses.append("instr(lower(message), lower(?)) > 0")
         params.append(where.search)
     return clauses, params
+
+
+def _retries(
+    conn: sqlite3.Connection, run_id: str, keys: list[str], rowid_of: dict[str, int]
+) -> list[tuple[int, float]]:
+    """The Retrying transitions of these task runs, as (row id, time), oldest first."""
+    found: list[tuple[int, str, float]] = []
+    for chunk in _chunks(keys):
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT id, key, ts FROM task_transitions WHERE run_id = ? AND key IN ({marks}) AND state = 'Retrying'"
+        found.extend(conn.execute(sql, (run_id, *chunk)))
+    found.sort()
+    return [(rowid_of[key], ts) for _, key, ts in found]
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:

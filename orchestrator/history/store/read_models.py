@@ -89,9 +89,10 @@ class FlowChanges:
 
 @dataclass
 class TaskColumns:
-    """Task runs of one flow run as columns, in the order the store first saw them.
+    """Task runs of one flow run as columns, one list per field, row by row.
 
-    ``ids`` are the rows' stable ids in the store. ``retries`` pairs a row id
+    ``ids`` are the rows' stable ids in the store (the order the store first
+    saw the task runs); the rows need not come in that order. ``retries`` pairs a row id
     with the time of each Retrying transition (one per failed attempt).
     ``last_id`` is the highest task transition id these rows reflect;
     ``more`` says a limit cut a batch of changes short.

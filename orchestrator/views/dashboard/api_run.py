@@ -9,6 +9,7 @@ counts per state, ``/critical`` the critical path, ``/graph`` the compiled
 graph laid out (``graph_view``), ``/task?key=K`` (or ``?row=ID``) one task
 run with its attempts, error and logs, ``/errors`` the failures grouped.
 ``GET /api/compare?runs=A,B`` puts runs side by side (``summaries.compare``).
+What takes long on a big run comes from the app's ``run_cache.RunCache``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,8 @@ from typing import Any, Final
 import tornado.web
 
 from ...history.store import FlowRunRow, LogFilter, RunStore
-from ..bench_stats import critical_path
 from .actions import possible_actions
 from .api_common import ApiHandler
-from .columns import encode
-from .graph_view import graph_json
 from .serialize import (
     error_group_json,
     flow_run_json,
@@ -32,7 +30,7 @@ from .serialize import (
     task_run_json,
     transition_json,
 )
-from .summaries import compare, critical_json, state_counts, task_strip, timings
+from .summaries import compare, timings
 
 __all__ = [
     "ColumnsHandler",
@@ -43,9 +41,7 @@ __all__ = [
     "RunHandler",
     "SummaryHandler",
     "TaskHandler",
-    "critical_of",
     "run_header",
-    "summary_of",
 ]
 
 #: Log lines a task run's view includes at most (the logs page has the rest).
@@ -65,75 +61,44 @@ def run_header(store: RunStore, row: FlowRunRow, read_only: bool) -> dict[str, A
     }
 
 
-def summary_of(store: RunStore, run_id: str) -> dict[str, Any]:
-    """The strip per task name and the counts per state."""
-    queries = store.queries
-    columns = queries.task_columns(run_id)
-    totals = queries.graph_totals(run_id)
-    return {
-        "strip": task_strip(columns, totals),
-        "states": state_counts(columns, totals),
-        "task_runs": len(columns),
-        "nodes": sum(totals.values()),
-    }
-
-
-def critical_of(store: RunStore, row: FlowRunRow) -> dict[str, Any]:
-    """The run's critical path so far (``bench_stats.critical_path`` over the stored graph)."""
-    queries = store.queries
-    columns = queries.task_columns(row.run_id)
-    graph = queries.graph(row.run_id)
-    return critical_json(critical_path(timings(row, columns, graph, time.time())), columns)
-
-
 class RunHandler(ApiHandler):
     async def get(self, run_id: str) -> None:
         row = await self.flow_run(run_id)
         read_only = self.security.read_only
 
-        def work(store: RunStore) -> dict[str, Any]:
-            header = run_header(store, row, read_only)
-            header["log_levels"] = store.queries.log_levels(row.run_id)
-            return header
-
-        self.send_json(await self.read(work))
+        self.send_json(await self.read(lambda store: run_header(store, row, read_only)))
 
 
 class ColumnsHandler(ApiHandler):
     async def get(self, run_id: str) -> None:
         row = await self.flow_run(run_id)
 
-        def work(store: RunStore) -> bytes:
-            columns = store.queries.task_columns(row.run_id)
-            extra = {"run": row.run_id, "state": row.state, "ended": row.ended, "now": time.time()}
-            return encode(columns, row.started, extra)
-
-        body: bytes = await self.read(work)
+        cache = self.cache
+        body: bytes = await self.read(lambda store: cache.encoded(store, row.run_id, row.started))
         self.set_header("Content-Type", "application/octet-stream")
-        self.finish(body)
+        self.send(body)
 
 
 class SummaryHandler(ApiHandler):
     async def get(self, run_id: str) -> None:
         row = await self.flow_run(run_id)
-        self.send_json(await self.read(lambda store: summary_of(store, row.run_id)))
+        cache = self.cache
+        self.send_json(await self.read(lambda store: cache.summary(store, row.run_id)))
 
 
 class CriticalHandler(ApiHandler):
     async def get(self, run_id: str) -> None:
         row = await self.flow_run(run_id)
-        self.send_json(await self.read(lambda store: critical_of(store, row)))
+        cache = self.cache
+        self.send_json(await self.read(lambda store: cache.critical(store, row)))
 
 
 class GraphHandler(ApiHandler):
     async def get(self, run_id: str) -> None:
         row = await self.flow_run(run_id)
 
-        def work(store: RunStore) -> dict[str, Any]:
-            queries = store.queries
-            return graph_json(queries.graph(row.run_id), queries.task_columns(row.run_id))
-
-        self.send_json(await self.read(work))
+        cache = self.cache
+        self.send_json(await self.read(lambda store: cache.graph(store, row.run_id)))
 
 
 class TaskHandler(ApiHandler):
@@ -179,10 +144,11 @@ class CompareHandler(ApiHandler):
             raise tornado.web.HTTPError(400, "compare takes 2 to %d run ids: ?runs=ID,ID", COMPARE_MAX)
         rows = [await self.flow_run(run_id) for run_id in ids]
 
+        cache = self.cache
+
         def work(store: RunStore) -> dict[str, Any]:
-            queries = store.queries
             now = time.time()
-            runs = [timings(r, queries.task_columns(r.run_id), queries.graph(r.run_id), now) for r in rows]
+            runs = [timings(r, cache.columns(store, r.run_id), store.queries.graph(r.run_id), now) for r in rows]
             result = compare(runs)
             for entry, r in zip(result["runs"], rows):
                 entry.update(flow=r.flow_name, started=r.started, parameters=r.parameters)

@@ -40,6 +40,7 @@ from .api_runs import RunsHandler, RunsStream
 from .discovery import advertise, withdraw
 from .pages import STATIC, NotFoundHandler, SessionHandler, ShellHandler, StaticHandler
 from .reader import StoreReader
+from .run_cache import RunCache
 from .security import Security, allowed_hosts
 from .sse import StoreWatcher
 from .streams import RunStream
@@ -84,6 +85,7 @@ def make_app(
         security=security,
         reader=reader,
         watcher=watcher,
+        cache=RunCache(),
         store_path=store_path,
         compress_response=False,  # the column data is binary floats; gzip would cost more than it saves here
     )

@@ -18,11 +18,12 @@ snapshot was read at, ``/columns`` and ``/logs``). Events, in this order:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 from ...history.store import TERMINAL_STATES, FlowRunRow, LogFilter, RunStore
 from .api_common import log_filter
-from .api_run import critical_of, run_header, summary_of
+from .api_run import run_header
 from .serialize import log_rows, task_rows
 from .sse import Batch, Cursor, EventStream
 
@@ -111,10 +112,12 @@ class RunStream(EventStream):
             self.summary.dirty = self.critical.dirty = True
             self.summary.next = self.critical.next = 0.0
         wake: list[float] = []
-        for name, throttle, compute in (
-            ("summary", self.summary, summary_of),
-            ("critical", self.critical, critical_of),
-        ):
+        cache, row = self.cache, self.row
+        computations: tuple[tuple[str, Throttle, Callable[[RunStore], Any]], ...] = (
+            ("summary", self.summary, lambda store: cache.summary(store, run_id)),
+            ("critical", self.critical, lambda store: cache.critical(store, row)),
+        )
+        for name, throttle, compute in computations:
             due = throttle.due_in(time.time())
             if due is None or more:
                 continue
@@ -122,8 +125,7 @@ class RunStream(EventStream):
                 wake.append(due)
                 continue
             started = time.time()
-            argument: Any = run_id if compute is summary_of else self.row
-            data = await self.read(lambda store, c=compute, a=argument: c(store, a))
+            data = await self.read(compute)
             throttle.ran(started, time.time() - started)
             events.append((name, data, position))
         return Batch(events, position, more=more, wake_in=min(wake) if wake else None)

@@ -104,9 +104,11 @@ def test_task_changes_resume_exactly_after_the_last_transition_seen(
     assert not second.more and second.keys == ["a-2", "b-0"] and second.states == ["Completed", "Failed"]
     assert store.queries.task_changes("run-1", second.last_id).keys == []
     full = store.queries.task_columns("run-1")
-    assert full.ids == sorted(full.ids) and full.last_id == second.last_id
-    assert full.retries == [(full.ids[1], T0 + 5)]
-    assert store.queries.task_key("run-1", full.ids[3]) == "a-3"
+    ids = dict(zip(full.keys, full.ids))
+    assert [ids[k] for k in ("a-0", "a-1", "a-2", "a-3", "b-0")] == sorted(full.ids)  # the order first seen
+    assert full.last_id == second.last_id
+    assert full.retries == [(ids["a-1"], T0 + 5)]
+    assert store.queries.task_key("run-1", ids["a-3"]) == "a-3"
 
 
 def test_a_recorded_graph_comes_back_whole_with_totals_per_task(store: SQLiteStore) -> None:

@@ -58,7 +58,6 @@ class TestRunApi(DashboardCase):
         assert header["info"]["dashboard"] == DASK_LINK and header["info"]["scheduler"] == "tcp://127.0.0.1:8786"
         assert header["actions"]["cancel"] == {"allowed": False, "reason": "the run is Completed, not Running"}
         assert header["actions"]["rerun"]["allowed"] is False
-        assert header["log_levels"] == {"INFO": 2, "WARNING": 1, "ERROR": 1}
         assert self.fetch("/api/runs/nosuchrun", headers=self.auth).code == 404
 
     def test_a_dashboard_link_that_is_not_http_never_reaches_the_page(self) -> None:

@@ -271,9 +271,9 @@ export class Gantt {
     this.lastDrawMs = performance.now() - began;
     performance.measure("gantt-draw", { start: began, end: performance.now() });
     if (performance.getEntriesByName("gantt-draw").length > 500) performance.clearMeasures("gantt-draw");
-    if (!this.firstDrawn) {
+    if (!this.firstDrawn && this.canvas.offsetParent !== null) {
       this.firstDrawn = true;
-      performance.mark("gantt-first-draw");
+      performance.mark("gantt-first-draw"); // benchmarks: the first Gantt a user could see
     }
   }
 

@@ -16,7 +16,10 @@ import { TaskStrip } from "./strip.js";
 const TABS = ["timeline", "graph", "logs", "errors"];
 
 export async function render(root, params, info) {
-  const first = await getJSON(`/api/runs/${encodeURIComponent(params.id)}`);
+  // Everything the first paint needs, asked for at once; the summary and critical path follow.
+  const asked = `/api/runs/${encodeURIComponent(params.id)}`;
+  const summaryLater = getJSON(`${asked}/summary`);
+  const [first, columns] = await Promise.all([getJSON(asked), getBinary(`${asked}/columns`)]);
   const runId = first.run.id;
   const base = `/api/runs/${encodeURIComponent(runId)}`;
   const skew = first.now - Date.now() / 1000;
@@ -55,7 +58,9 @@ export async function render(root, params, info) {
   const canvasBox = el("div", { class: "gantt-box", id: "gantt-box" });
   panels.timeline.append(toolbar, canvasBox, el("p", { class: "muted legend", text: "Drag to pan, wheel to zoom, click a bar for its task run. Orange: the critical path; red ticks: failed attempts that were retried; pale columns: task runs narrower than a pixel, by how much of it they cover." }));
 
-  const table = new TaskTable(await getBinary(`${base}/columns`));
+  const wanted = params.tab || params.query.get("tab") || "timeline";
+  panels[TABS.includes(wanted) ? wanted : "timeline"].hidden = false; // drawn visible from the first frame
+  const table = new TaskTable(columns);
   const gantt = new Gantt(canvasBox, table, {
     colours: info.colours,
     now: terminal ? null : now,
@@ -91,7 +96,7 @@ export async function render(root, params, info) {
     strip.update(summary);
     errors.maybeReload(summary.strip.reduce((n, row) => n + row.failed, 0));
   };
-  summarise(await getJSON(`${base}/summary`));
+  summarise(await summaryLater);
   const showCritical = (critical) => {
     gantt.critical = critical.ids;
     criticalInfo.textContent = critical.ids.length ? `critical path: ${critical.ids.length} task runs, ${seconds(critical.work)} of work over ${seconds(critical.span)}` : "";
@@ -126,6 +131,7 @@ export async function render(root, params, info) {
     live = stream(`${base}/events${query({ ...logs.params(), after })}`, {
       run: (data) => {
         header.update(data);
+        performance.mark("run-update"); // benchmarks: when a state change reached the page
         const ended = info.terminal.includes(data.run.state);
         if (ended && !terminal) {
           terminal = true;
@@ -137,6 +143,7 @@ export async function render(root, params, info) {
         table.upsert(data.rows, data.retries);
         table.lastId = Number(id.split(":")[0]);
         gantt.schedule();
+        performance.mark("tasks-update");
         drawer.refresh(new Set(data.rows.map((r) => r[1])));
       },
       logs: (data) => logs.append(data.lines),
@@ -146,7 +153,6 @@ export async function render(root, params, info) {
   }
   await logs.reload(); // its first window; then the stream continues after it
 
-  const wanted = params.tab || params.query.get("tab") || "timeline";
   show(TABS.includes(wanted) ? wanted : "timeline");
   const task = params.task || params.query.get("task");
   if (task) drawer.open({ key: task });
