@@ -278,7 +278,8 @@ def report(results: dict[str, Any]) -> tuple[list[str], bool]:
     lines.append(f"  JS heap on the big run: {results['memory_js_mb']:.0f} MB")
     live = results["live"]
     lines.append(
-        f"  live run: {live['seconds']:.1f} s, dashboard CPU {live['cpu_seconds']:.2f} s, bars drawn {live['bars_at_end']}"
+        f"  live run: {live['seconds']:.1f} s, dashboard CPU {live['cpu_seconds']:.2f} s,"
+        f" bars drawn {live['bars_at_end']}"
     )
     return lines, ok
 

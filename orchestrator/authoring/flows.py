@@ -25,7 +25,9 @@ from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
 from executors import Executor
 
 from ..engine.context import current_engine
+from ..engine.futures import resolve_futures
 from ..engine.observers import observing
+from ..engine.outcome import FAILURES_FAIL, Outcome
 from ..engine.run_engine import RunEngine
 from ..engine.shipping import ship_modules
 from ..records.display import renderers
@@ -37,11 +39,13 @@ from ..worker.hooks import call_each
 from ..worker.prints import flow_prints
 from .parameters import ParameterValidator
 
-__all__ = ["Flow", "default_executor", "flow", "run_flow_hooks"]
+__all__ = ["FILE_MODULE_PREFIX", "Flow", "default_executor", "flow", "run_flow_hooks"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+#: The names load_flow gives the modules it loads from a file path.
+FILE_MODULE_PREFIX = "daskflow_user_"
 _DEFAULT: list[Executor] = []
 _DEFAULT_LOCK = threading.Lock()
 
@@ -106,25 +110,38 @@ class Flow(Generic[P, R]):
                 f"got {type(chosen).__name__}"
             )
         ship_modules(self.options.ship_modules)
-        engine = RunEngine(self.name, params, chosen, timeout=self.options.timeout)
+        engine = RunEngine(
+            self.name, params, chosen, timeout=self.options.timeout, outcome=self._outcome(),
+            log_level=cast("int | None", self.options.log_level),  # FlowOptions stores the number
+        )  # fmt: skip
         engine.run.entrypoint = self.entrypoint or _entrypoint_of(self.fn)
-        body = flow_prints(functools.partial(self.fn, **params), self.options.log_prints)
+        body = flow_prints(self._body(params), self.options.log_prints, echo=not engine.console)
         # The run store record, heartbeats and the CLI's progress display; live progress in notebooks.
         with observing(engine, self.options.progress):
             run = engine.execute(body)
         run_flow_hooks(self, run)
         return run
 
+    def _body(self, params: dict[str, Any]) -> Callable[[], Any]:
+        """The run's body: the function on the validated parameters (Prefect-style flows add their semantics)."""
+        return functools.partial(cast("Callable[..., Any]", self.fn), **params)
+
+    def _outcome(self) -> Outcome:
+        """How this flow's runs are decided (orchestrator.engine.outcome); Prefect-style flows bring their own."""
+        return FAILURES_FAIL
+
     def _run_as_subflow(self, parent: RunEngine, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        # Parameters are validated values: futures of the parent's tasks are resolved first.
+        args, kwargs = resolve_futures((args, kwargs))
         params = self.parameters.validate(args, kwargs)
         parent.run.subflows.append(self.name)
-        return cast("Callable[..., Any]", self.fn)(**params)
+        return self._body(params)()
 
     def compile(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The Dask graph (key -> ``dask.task_spec.Task``) of a static flow, without running it."""
         params = self.parameters.validate(args, kwargs)
         engine = RunEngine(self.name, params, None, compile_only=True)
-        engine.compile_body(lambda: cast("Callable[..., Any]", self.fn)(**params))
+        engine.compile_body(self._body(params))
         return engine.compiled
 
     def visualize(self, *args: Any, **kwargs: Any) -> Any:
@@ -145,7 +162,8 @@ def _entrypoint_of(fn: Callable[..., Any]) -> str | None:
         return None
     if getattr(getattr(module, name, None), "fn", None) is not fn:
         return None
-    if module.__name__ != "__main__":
+    # A script, or a file load_flow loaded under a made-up name: only its path loads it again.
+    if module.__name__ != "__main__" and not module.__name__.startswith(FILE_MODULE_PREFIX):
         return f"{module.__name__}:{name}"
     file = getattr(module, "__file__", None)
     return f"{os.path.abspath(file)}:{name}" if file else None

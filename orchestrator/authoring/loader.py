@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..records.errors import FlowDefinitionError
-from .flows import Flow
+from .flows import FILE_MODULE_PREFIX, Flow
 
 __all__ = ["load_flow"]
 
@@ -26,7 +26,7 @@ def load_flow(spec: str) -> Flow[Any, Any]:
         entrypoint = f"{path.resolve()}:{name}"
         if not path.is_file():
             raise FlowDefinitionError(f"flow {spec!r}: no such file {location!r}")
-        module_name = f"daskflow_user_{path.stem}"
+        module_name = f"{FILE_MODULE_PREFIX}{path.stem}"
         module_spec = importlib.util.spec_from_file_location(module_name, path)
         if module_spec is None or module_spec.loader is None:
             raise FlowDefinitionError(f"flow {spec!r}: cannot load {location!r} as Python")

@@ -77,6 +77,11 @@ class TaskRun:
         self.state, self.ts, self.end, self.message, self.error = state, ts, ts, message, error
 
     @property
+    def id(self) -> str:
+        """The task run's id: its key, unique within the flow run (Prefect's ``task_run.id``)."""
+        return self.key
+
+    @property
     def duration(self) -> float | None:
         if self.start is None or self.end is None:
             return None
@@ -132,6 +137,11 @@ class FlowRun:
         self.entrypoint: str | None = None
         #: The exception the flow body itself raised, if it did.
         self.body_error: BaseException | None = None
+
+    @property
+    def name(self) -> str:
+        """A readable name for this run, ``"<flow>-<id>"`` (Prefect's ``flow_run.name``)."""
+        return f"{self.flow_name}-{self.id}"
 
     @property
     def is_completed(self) -> bool:

@@ -36,7 +36,7 @@ from executors import events
 
 from ..records.clock import SYSTEM_CLOCK, Clock
 from ..records.errors import OrchestratorError, Skip, TaskTimedOut, UnpicklableValue
-from ..records.states import FAILED_TYPES, SUCCESS_TYPES, ErrorInfo, State, StateType
+from ..records.states import FAILED_TYPES, SUCCESS_TYPES, CompletedWith, ErrorInfo, State, StateType
 from ..records.triggers import skip_reason
 from .hooks import run_task_hooks
 from .prints import task_prints
@@ -130,11 +130,12 @@ def run_task(call: TaskCall, *upstream: State) -> State:
 
 def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
     """Run one task call to a final ``State``; see the module docstring."""
-    task, topic, run_id = call.spec.load()
-    options = task.options
-    sink = events.sink(topic)
+    task, run = call.spec.load()
+    options, run_id = task.options, run.run_id
+    sink = events.sink(run.topic)
     # get_run_logger() in the call, and a Running event if it lasts (run_logs, watchdog).
-    fn = in_task_context(task_prints(task.fn, options.log_prints), run_id, call.key, options.name, call.name, sink)
+    fn = task_prints(task.fn, options.log_prints, run.echo_prints)
+    fn = in_task_context(fn, run, call.key, options.name, call.name, sink)
     start = clock.now()
     handled: list[str] | None = None
 
@@ -188,7 +189,11 @@ def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
                 problem = UnpicklableValue(call.name, "result", type(value).__qualname__, reason)
                 state = _failed(problem, call.name, start, clock, attempt)
             else:
-                state = State(StateType.COMPLETED, value, start=start, end=clock.now(), attempt=attempt)
+                message = None
+                if type(value) is CompletedWith:
+                    value, message = value.value, value.message
+                state = State(StateType.COMPLETED, value, message=message, start=start, end=clock.now(),
+                              attempt=attempt)  # fmt: skip
             break
     # Hooks before the final event: when the driver hears the state, they are done.
     run_task_hooks(call, task, state, sink.worker)
