@@ -24,6 +24,7 @@ from .read_models import (
     TaskColumns,
 )
 from .records import (
+    STATE_ORDER,
     STATES,
     TERMINAL_STATES,
     FlowRunRow,
@@ -40,6 +41,7 @@ from .sqlite import SQLiteStore
 __all__ = [
     "SCHEMA_VERSION",
     "STATES",
+    "STATE_ORDER",
     "TERMINAL_STATES",
     "AmbiguousRunIdError",
     "ErrorGroup",

@@ -12,7 +12,8 @@ all little-endian::
 Columns: ``id`` (f64, the store row id), ``start`` and ``end`` (f64 seconds
 after the header's ``t0``, NaN when unknown), ``attempt``, ``task`` (index
 into the header's ``tasks``), ``worker`` (index into ``workers``; entry 0 is
-None, the driver's own process) and ``state`` (index into ``states``), all
+None, the driver's own process) and ``state`` (index into ``states``, the
+store's ``STATE_ORDER``), all
 u32, and the retries: ``retry_row`` (u32 index of the task run) and
 ``retry_ts`` (f64, relative like ``start``). Names, keys and messages are
 not here: the page asks for one task run when it needs them.
@@ -28,24 +29,11 @@ from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from ...history.store import TaskColumns
+from ...history.store import STATE_ORDER, TaskColumns
 
-__all__ = ["MAGIC", "STATE_ORDER", "decode", "encode"]
+__all__ = ["MAGIC", "decode", "encode"]
 
 MAGIC: Final = b"DFC1"
-#: States in a fixed order, so their indexes mean the same in every response.
-STATE_ORDER: Final = (
-    "Pending",
-    "Running",
-    "Retrying",
-    "Completed",
-    "Cached",
-    "Failed",
-    "TimedOut",
-    "Crashed",
-    "Cancelled",
-    "Skipped",
-)
 _NAN: Final = math.nan
 
 

@@ -18,9 +18,8 @@ from typing import Any
 
 import tornado.web
 
-from ...history.store import TERMINAL_STATES
+from ...history.store import STATE_ORDER, TERMINAL_STATES
 from ..visualize import STATE_COLOURS
-from .columns import STATE_ORDER
 from .security import GuardedHandler
 from .serialize import dumps
 

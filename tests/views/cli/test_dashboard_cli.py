@@ -7,7 +7,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,33 +14,21 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import assert_usage_error
-from tests.conftest import CLI_TIMEOUT
-from tests.processes import stop
+from tests.processes import dashboard as serving_dashboard
 
 pytestmark = pytest.mark.slow
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
+#: Backstop for the dashboard to stop after SIGTERM; it takes well under a second.
+STOPPED = 60
 URL = re.compile(r"^http://127\.0\.0\.1:(\d+)/\?token=([\w-]+)$")
 
 
 @pytest.fixture
 def dashboard(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`daskflow dashboard --port 0` on this test's home, and the first line it printed."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "dashboard", "--port", "0"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline().strip()
-        yield process, first
-    finally:
-        stop(process)
-        process.communicate()  # and close the pipes
+    with serving_dashboard(env, tmp_path) as served:
+        yield served
 
 
 def test_the_first_line_is_the_url_with_its_token_and_it_serves(
@@ -59,7 +46,7 @@ def test_the_first_line_is_the_url_with_its_token_and_it_serves(
     (advert,) = (home / "dashboards").glob("*.json")
     assert json.loads(advert.read_text())["url"] == f"http://127.0.0.1:{port}"
     process.send_signal(signal.SIGTERM)
-    assert process.wait(CLI_TIMEOUT) == 0
+    assert process.wait(STOPPED) == 0
     assert not advert.exists()
 
 

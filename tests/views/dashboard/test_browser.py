@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.paths import REPO_ROOT
-from tests.processes import stop
+from tests.processes import dashboard, stop
 from tests.views.dashboard.seed import PWNED, XSS_IMG, XSS_SCRIPT, XSS_URL, seed, seed_browser
 
 pytestmark = pytest.mark.slow
@@ -77,21 +77,8 @@ def env(store_home: Home) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def served(env: dict[str, str], store_home: Home) -> Iterator[str]:
     """The URL (with its token) of a `daskflow dashboard --port 0` serving the module's store."""
-    home, _ = store_home
-    process = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "dashboard", "--port", "0"],
-        cwd=home,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        yield process.stdout.readline().strip()
-    finally:
-        stop(process)
-        process.communicate()
+    with dashboard(env, store_home[0]) as (_, url):
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,13 @@ export class GraphPanel {
     this.draw();
   }
 
+  // New states for a live run: same boxes, same zoom and pan.
+  async refresh() {
+    if (!this.canvas) return this.load();
+    this.data = await getJSON(`/api/runs/${encodeURIComponent(this.runId)}/graph`);
+    this.draw();
+  }
+
   setTask(task) {
     this.task = task;
     if (this.canvas) this.draw();

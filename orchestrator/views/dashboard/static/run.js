@@ -92,9 +92,15 @@ export async function render(root, params, info) {
     errors.setTask(task);
     graph.setTask(task);
   });
+  let graphLoaded = false;
+  let graphAt = 0;
   const summarise = (summary) => {
     strip.update(summary);
     errors.maybeReload(summary.strip.reduce((n, row) => n + row.failed, 0));
+    if (graphLoaded && !panels.graph.hidden && Date.now() - graphAt > 5000) {
+      graphAt = Date.now();
+      graph.refresh(); // the states of a live run's boxes, at most every 5 s
+    }
   };
   summarise(await summaryLater);
   const showCritical = (critical) => {
@@ -104,7 +110,6 @@ export async function render(root, params, info) {
   };
   getJSON(`${base}/critical`).then(showCritical);
 
-  let graphLoaded = false;
   function show(name) {
     for (const tab of TABS) {
       panels[tab].hidden = tab !== name;
@@ -112,6 +117,7 @@ export async function render(root, params, info) {
     }
     if (name === "graph" && !graphLoaded) {
       graphLoaded = true;
+      graphAt = Date.now();
       graph.load();
     }
     if (name === "timeline") gantt.schedule();
