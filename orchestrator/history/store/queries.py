@@ -166,8 +166,8 @@ class SQLiteQueries:
                     "SELECT COALESCE(MAX(id), 0) FROM task_transitions WHERE run_id = ?", (run_id,)
                 ).fetchone()
                 rows = conn.execute(f"SELECT {_COLUMN_SELECT} FROM task_runs WHERE run_id = ?", (run_id,)).fetchall()
-                retried = [row[1] for row in rows if row[7] > 1 or row[4] == "Retrying"]
-                retries = _retries(conn, run_id, retried, {row[1]: row[0] for row in rows} if retried else {})
+                retried = {row[1]: row[0] for row in rows if row[7] > 1 or row[4] == "Retrying"}
+                retries = _retries(conn, run_id, list(retried), retried)
             return _columns(rows, retries, int(last))
 
         result: TaskColumns = self._read(work)

@@ -5,8 +5,8 @@ critical path and folded graph seconds to compute; a finished run never
 changes, and a live one changes only as its transitions come. So each is
 kept with the version it was computed at (the run's last task transition
 id, and how many graph flushes it has), and reused until that moves. The
-few most recent runs are kept (``SIZE``); computing happens outside the
-lock, so two readers may compute the same thing once each, never wrongly.
+few most recent runs are kept (``SIZE``). A second reader asking for what
+is being computed waits for it rather than computing it again.
 """
 
 from __future__ import annotations
@@ -35,23 +35,30 @@ class RunCache:
     def __init__(self, size: int = SIZE) -> None:
         self._size = size
         self._entries: OrderedDict[tuple[str, str], tuple[tuple[int, int], Any]] = OrderedDict()
+        self._flights: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def _get(self, store: RunStore, run_id: str, what: str, compute: Callable[[], T], graph: bool = False) -> T:
         queries = store.queries
         version = (queries.last_task_transition(run_id), queries.graph_flushes(run_id) if graph else 0)
         key = (run_id, what)
+        # One computation per key at a time: a page asks for the columns and the summary at once,
+        # and both need the columns; the second waits for the first instead of reading them too.
         with self._lock:
-            found = self._entries.get(key)
-            if found is not None and found[0] == version:
+            flight = self._flights.setdefault(key, threading.Lock())
+        with flight:
+            with self._lock:
+                found = self._entries.get(key)
+                if found is not None and found[0] == version:
+                    self._entries.move_to_end(key)
+                    return found[1]  # type: ignore[no-any-return]
+            value = compute()
+            with self._lock:
+                self._entries[key] = (version, value)
                 self._entries.move_to_end(key)
-                return found[1]  # type: ignore[no-any-return]
-        value = compute()
-        with self._lock:
-            self._entries[key] = (version, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._size * 5:  # five kinds of entry per run
-                self._entries.popitem(last=False)
+                while len(self._entries) > self._size * 5:  # five kinds of entry per run
+                    old, _ = self._entries.popitem(last=False)
+                    self._flights.pop(old, None)
         return value
 
     def columns(self, store: RunStore, run_id: str) -> TaskColumns:
