@@ -1,17 +1,21 @@
 // The timeline: one lane per worker (and one for the driver's own process), a bar per task run,
 // drawn on a Canvas from the TaskTable's typed columns, never one DOM node per task run.
 //
-// Each redraw walks every task run once. Bars at least a pixel wide become rectangles, batched
-// into one Path2D per colour. Narrower ones are summed per pixel column and row into a coverage
-// buffer (how much of that pixel's time is covered), drawn as pixels whose opacity is the
-// coverage, in the colour of the bar that covered most: a zoomed-out 100k-task run reads as
-// dense and sparse stretches instead of a smear or a blank. Retries are ticks at the end of each
+// Each redraw walks every task run once. Bars a few pixels wide or more become rectangles,
+// batched into one Path2D per colour. Narrower ones are summed per pixel column and row into a
+// coverage buffer (how much of that pixel's time is covered), drawn as pixels whose opacity is
+// the coverage, in the colour of the bar that covered most: a zoomed-out 100k-task run reads as
+// dense and sparse stretches instead of a smear or a blank, and costs no more to draw. Retries are ticks at the end of each
 // failed attempt; the critical path is outlined and joined by a line.
 
 const LABEL_W = 150;
 const AXIS_H = 22;
 const LANE_GAP = 4;
 const MAX_SUBROWS = 64;
+// Bars at least this many pixels wide are rectangles; narrower ones go through the coverage
+// buffer, so a redraw fills at most about (width / RECT_MIN) rectangles per row, however many
+// task runs are in view.
+const RECT_MIN = 4;
 const DIM = "#d9dde3";
 
 let probe = null;
@@ -229,16 +233,20 @@ export class Gantt {
       const x0 = (s - vs) * scale;
       const w = (e - s) * scale;
       drawn++;
-      if (w >= 1) {
+      if (w >= RECT_MIN) {
         const left = Math.max(x0, -2);
         const right = Math.min(x0 + w, plotW + 2);
         (paths[colour] ||= new Path2D()).rect(plotX + left, rowY[r] + 1, right - left, rowH - 2);
-        if (attempt[i] > 1 && w >= 3) again.rect(plotX + left + 0.5, rowY[r] + 1.5, right - left - 1, rowH - 3);
-      } else {
-        const px = Math.floor(x0);
-        if (px < 0 || px >= plotW) continue;
+        if (attempt[i] > 1) again.rect(plotX + left + 0.5, rowY[r] + 1.5, right - left - 1, rowH - 3);
+        continue;
+      }
+      // Narrow: into the coverage buffer, each pixel column it touches getting the part it covers.
+      const x1 = x0 + w;
+      const first = Math.max(Math.floor(x0), 0);
+      const last = Math.min(Math.floor(x1), plotW - 1);
+      for (let px = first; px <= last; px++) {
         const k = r * plotW + px;
-        const amount = Math.max(w, 0.05);
+        const amount = Math.max(Math.min(x1, px + 1) - Math.max(x0, px), 0.05);
         cover[k] += amount;
         if (amount > coverMax[k]) {
           coverMax[k] = amount;
