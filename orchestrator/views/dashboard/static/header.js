@@ -81,7 +81,7 @@ export class RunHeader {
     if (!this.data) return;
     const { run } = this.data;
     const end = run.ended ?? this.now();
-    this.duration.textContent = seconds(end - run.started) + (run.ended === null ? " so far" : "");
+    this.duration.textContent = seconds(Math.max(end - run.started, 0)) + (run.ended === null ? " so far" : "");
     if (!run.heartbeat) this.heartbeat.textContent = "–";
     else if (run.ended !== null) this.heartbeat.textContent = `last at ${clock(run.heartbeat)}`;
     else this.heartbeat.textContent = `${seconds(Math.max(this.now() - run.heartbeat, 0))} ago`;

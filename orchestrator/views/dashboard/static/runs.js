@@ -100,7 +100,7 @@ export async function render(root, { query: search }, info) {
       el("td", { class: "flow-name", text: run.flow }),
       el("td", {}, badge(run.state, info.colours)),
       el("td", { text: when(run.started) }),
-      el("td", { text: end !== null ? seconds(end - run.started) : "–" }),
+      el("td", { text: end !== null ? seconds(Math.max(end - run.started, 0)) : "–" }),
       el("td", { class: "params", text: params(run.parameters), title: params(run.parameters) }),
       el("td", { class: "muted", text: run.host ? `${run.host}:${run.pid}` : "–" }),
     ]);
