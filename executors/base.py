@@ -115,6 +115,22 @@ class Executor(abc.ABC):
         return type(self).__name__
 
     @property
+    def scheduler_address(self) -> str | None:
+        """The address of the Dask scheduler that runs this executor's tasks (None: no scheduler)."""
+        return None
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """The URL of that scheduler's dashboard, when it serves one."""
+        return None
+
+    @property
+    def external_scheduler(self) -> bool:
+        """Whether that scheduler was reached by address rather than started by this process,
+        so that another process may connect to it too."""
+        return False
+
+    @property
     def connected(self) -> bool:
         """False once the executor lost what runs its tasks (a Dask client its scheduler)."""
         return True

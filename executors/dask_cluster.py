@@ -87,6 +87,7 @@ class DaskExecutor(Executor):
         self.worker_saturation = worker_saturation
         self._client: Client | None = None
         self._owned_cluster: Any = None
+        self._by_address = False
 
     # -- connecting ---------------------------------------------------------
 
@@ -100,6 +101,29 @@ class DaskExecutor(Executor):
     def connected(self) -> bool:
         client = self._client
         return client is None or client.status == "running"
+
+    @property
+    def scheduler_address(self) -> str | None:
+        client = self._client
+        if client is None:
+            return None
+        address = getattr(client.scheduler, "address", None)
+        return str(address) if address else None
+
+    @property
+    def dashboard_link(self) -> str | None:
+        client = self._client
+        if client is None:
+            return None
+        try:
+            link = client.dashboard_link
+        except Exception:  # noqa: BLE001 - a scheduler without a dashboard (--no-dashboard) has no link
+            return None
+        return str(link) if link else None
+
+    @property
+    def external_scheduler(self) -> bool:
+        return self._client is not None and self._by_address
 
     def describe(self) -> str:
         if self._client is None:
@@ -124,6 +148,7 @@ class DaskExecutor(Executor):
                 self._client = self._new_client(self._owned_cluster)
             elif address:
                 self._client = self._connect(address)
+                self._by_address = True
             else:
                 self._client = embedded_client(self.worker_saturation)
             _flush_events_on_close(self._client)

@@ -12,6 +12,10 @@ Data path (see DESIGN.md, "How one flow run flows"):
   nodes that user code still references (checked with weak references after
   the compiler dropped its own links). Dask frees everything else as soon
   as its dependents finish.
+* **Tell.** Each flush also tells the listeners its nodes (key, task name,
+  display name, upstream keys) in one ``{"kind": "graph"}`` event, and the
+  run's start says where it runs (``{"kind": "run_info"}``), so the run store
+  holds the graph and the Dask scheduler of every run.
 * **Hear.** Every task emits one final state event (the state layer). Dask
   workers send them in batches (executors.events), so an event may arrive up
   to ``events.LINGER`` after its task's handle reports done; whatever reads a
@@ -285,6 +289,11 @@ class RunEngine:
             if node._allow or node.task.options.trigger is not all_successful:
                 self._lenient.add(node.key)  # running does not prove its upstreams completed (recovery)
         self.run.record_edges(graph)  # for flow_run.visualize(): keys only, no arguments
+        if self.listeners:
+            # One event per flush, for the run store: totals per task name before tasks report,
+            # the dashboard's graph view and critical path.
+            shape = [(k, task_runs[k].task, task_runs[k].name, tuple(n.dependencies)) for k, n in graph.items()]
+            self._emit_to_listeners({"kind": "graph", "nodes": shape})
         if self.compile_only:
             self.compiled.update(graph)
             return
@@ -395,6 +404,14 @@ class RunEngine:
         executor.start()
         shipping.refresh()
         run.executor = executor.describe()
+        # Where the run runs, for the run store (the dashboard links to the Dask dashboard).
+        info = {
+            "executor": run.executor,
+            "scheduler": executor.scheduler_address,
+            "dashboard": executor.dashboard_link,
+            "external_scheduler": executor.external_scheduler,
+        }
+        self._emit_to_listeners({"kind": "run_info", "info": info})
         run.start = time.time()
         deadline = None if self.timeout is None else run.start + self.timeout
         self._topic = executor.event_topic

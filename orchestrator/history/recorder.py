@@ -9,7 +9,10 @@
   grace for the others, see ``reap_stale``) and records the flow run as
   Running, with its parameters and its driver's host, pid and start time;
 * adds ``Recorder.on_event`` to the engine's listeners. That runs on Dask's
-  event-loop thread, so it only appends the event to a list;
+  event-loop thread, so it only appends the event to a list. Besides task
+  states and log batches, the engine tells it each flush's graph and where
+  the run runs (``{"kind": "graph"}``, ``{"kind": "run_info"}``), which go to
+  the store the same way;
 * a background thread takes what piled up, ``LINGER`` seconds after the first
   event of a batch, and has it written as one transaction of task events and
   one of log records (so a 10k-task run costs a few dozen transactions, not
@@ -196,6 +199,8 @@ class Recorder:
             self._writer = writer_for(self.writer_path)
             if self._writer is not None:
                 self._child_failures = self._writer.failures  # a shared child counts for every run
+        if run.entrypoint is not None:
+            self._set_info({"entrypoint": run.entrypoint})
         self._thread = threading.Thread(
             target=self._loop, args=(started + self.interval,), name=f"daskflow-recorder-{run.id}", daemon=True
         )
@@ -306,17 +311,36 @@ class Recorder:
         states: list[Mapping[str, Any]] = []
         logs: list[Mapping[str, Any]] = []
         reported = self._reported
+        run_id = self.run.id
         for event in batch:
-            if "kind" in event:
-                logs.extend(event.get("records") or ())
-            else:
+            kind = event.get("kind")
+            if kind is None:
                 states.append(event)
                 if event["state"] in _TERMINAL_NAMES:
                     reported.add(event["key"])
-        if states:
-            self._deliver(("events", states), lambda: self.store.record_task_events(states))
+            elif kind == "logs":
+                logs.extend(event.get("records") or ())
+            elif kind == "graph":
+                # Before the states that follow it, so a reader never sees a task run without its node.
+                self._flush_states(states)
+                nodes = event["nodes"]
+                self._deliver(("graph", run_id, nodes), functools.partial(self.store.record_graph, run_id, nodes))
+            elif kind == "run_info":
+                self._set_info(dict(event["info"]))
+        self._flush_states(states)
         if logs:
             self._deliver(("logs", logs), lambda: self.store.record_logs(logs))
+
+    def _set_info(self, info: dict[str, Any]) -> None:
+        message = ("run_info", self.run.id, info)
+        self._deliver(message, functools.partial(self.store.set_flow_run_info, self.run.id, info))
+
+    def _flush_states(self, states: list[Mapping[str, Any]]) -> None:
+        """Deliver the task events gathered so far and empty the list."""
+        if states:
+            batch = list(states)
+            states.clear()
+            self._deliver(("events", batch), functools.partial(self.store.record_task_events, batch))
 
     def _deliver(self, message: tuple[Any, ...], write_here: Callable[[], None]) -> None:
         """Hand ``message`` to the writer child, or write it from this thread if there is none."""

@@ -148,6 +148,8 @@ class FlowRun:
         self.edges: dict[str, tuple[str, ...]] = {}
         self.value: Any = None
         self.executor: str = ""
+        #: How to load the flow again, ``PATH:FLOW`` or ``module:flow``; None when it has no file (a notebook).
+        self.entrypoint: str | None = None
         #: The exception the flow body itself raised, if it did.
         self.body_error: BaseException | None = None
         #: What the run store failed to record of this run (a full disk, say); the run itself went on.

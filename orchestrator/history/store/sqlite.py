@@ -44,8 +44,10 @@ from .convert import (
     where_equal,
 )
 from .errors import AmbiguousRunIdError, StoreError, StoreLocked, classify
+from .graphs import record_graph, set_run_info
 from .liveness import DriverIdentity, reap_dead_drivers
 from .outbox import SQLiteOutbox, enqueue_state, store_rules
+from .queries import SQLiteQueries
 from .records import TERMINAL_STATES, FlowRunRow, LogRow, TaskRunRow, TransitionRow
 from .schedule_book import SQLiteScheduleBook, start_pending
 from .schema import migrate
@@ -135,6 +137,7 @@ class SQLiteStore:
         self._conn: sqlite3.Connection | None = self._connect()
         self._schedules = SQLiteScheduleBook(self._write, self._read)
         self._outbox = SQLiteOutbox(self._write, self._read)
+        self._queries = SQLiteQueries(self._read)
 
     @property
     def path(self) -> str:
@@ -304,7 +307,22 @@ class SQLiteStore:
             raise StoreError(error)
         return self._write(lambda conn: _mark_unfinished(conn, run_id, state, ts, message))
 
+    def record_graph(self, run_id: str, nodes: Sequence[Sequence[Any]]) -> None:
+        """Append one flush's compiled nodes, ``(key, task, name, upstream keys)``, to the run's graph."""
+        if nodes:
+            self._write(lambda conn: record_graph(conn, run_id, nodes))
+
+    def set_flow_run_info(self, run_id: str, info: Mapping[str, Any]) -> None:
+        """Record any of ``scheduler``, ``dashboard``, ``executor``, ``external_scheduler``, ``entrypoint``."""
+        if not self._write(lambda conn: set_run_info(conn, run_id, info)):
+            raise StoreError(self._no_run_message(run_id))
+
     # -- readers ---------------------------------------------------------------
+
+    @property
+    def queries(self) -> SQLiteQueries:
+        """The dashboard's reads over this store (orchestrator.history.store.queries)."""
+        return self._queries
 
     def list_flow_runs(self, flow: str | None = None, state: str | None = None, limit: int = 20) -> list[FlowRunRow]:
         """Return flow runs newest first, optionally of one flow and/or in one state.

@@ -10,8 +10,9 @@ core.
 
 * **Protocol.** The child reads frames from stdin: a 4-byte big-endian
   length, then a pickled message: ``("events", [event, ...])``,
-  ``("logs", [record, ...])``, ``("heartbeat", run_id, ts)`` or
-  ``("sync", n)``. It applies them in order and, for ``sync``, writes the
+  ``("logs", [record, ...])``, ``("graph", run_id, [node, ...])``,
+  ``("run_info", run_id, {field: value})``, ``("heartbeat", run_id, ts)``
+  or ``("sync", n)``. It applies them in order and, for ``sync``, writes the
   line ``n f`` to stdout once everything before it is committed, ``f``
   being how many writes it could not make so far.
 * **Lifetime.** ``writer_for(path)`` shares one child per store file among
@@ -271,6 +272,10 @@ def _apply(store: Any, message: Sequence[Any], out: IO[bytes], failures: int) ->
         store.record_task_events(message[1])
     elif kind == "logs":
         store.record_logs(message[1])
+    elif kind == "graph":
+        store.record_graph(message[1], message[2])
+    elif kind == "run_info":
+        store.set_flow_run_info(message[1], message[2])
     elif kind == "heartbeat":
         store.heartbeat(message[1], message[2])
     elif kind == "sync":
