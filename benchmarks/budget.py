@@ -4,7 +4,7 @@
 |----------|-----------------------------------------------------------------|----------|
 | ratio    | daskflow / raw Dask median, 10k fan-out and the map-reduce ETL  | <= 1.15  |
 | local    | ``LocalExecutor()`` (sync) overhead per no-op task vs plain calls| <= 30 µs |
-| import   | ``import orchestrator`` in a fresh interpreter, no distributed  | <= 0.2 s |
+| import   | ``from orchestrator import flow, task`` afresh, no distributed   | <= 0.2 s |
 | rss      | driver peak RSS (``ru_maxrss``) of a 100k-task fan-out           | <= 1 GB  |
 | etl      | the ETL on workers with ``memory_limit="1GB"`` completes without | holds <  |
 |          | ever holding every partition at once                            | all      |
@@ -186,7 +186,7 @@ def check_import(repeat: int) -> BudgetLine:
         + ", ".join(f"{r['seconds']:.3f}" for r in runs)
         + f"; also imported: {', '.join(leaked) or 'none of distributed, pydantic, numpy'}"
     )
-    return BudgetLine("import orchestrator (no distributed)", value, 0.2, "s", ok, detail)
+    return BudgetLine("from orchestrator import flow, task (no distributed)", value, 0.2, "s", ok, detail)
 
 
 def check_rss(cluster: Any, n: int, reference: bool) -> BudgetLine:
@@ -284,7 +284,7 @@ def run_budget(
     options = options or {}
     lines: list[BudgetLine] = []
     if "import" in checks:
-        log("budget: import orchestrator")
+        log("budget: from orchestrator import flow, task")
         lines.append(check_import(max(repeat, 5)))
     if "local" in checks:
         log("budget: LocalExecutor overhead")

@@ -1,7 +1,8 @@
 """Measurements that need a fresh interpreter; ``benchmarks.budget`` runs them as subprocesses.
 
-``python -m benchmarks.probe import`` times ``import orchestrator`` and lists
-which heavy packages came with it. ``python -m benchmarks.probe rss
+``python -m benchmarks.probe import`` times ``from orchestrator import flow,
+task`` (what a flow file starts with: the package root alone loads its names
+lazily and costs nothing) and lists which heavy packages came with it. ``python -m benchmarks.probe rss
 --address A --n N --runner daskflow|raw`` runs an N-task fan-out against the
 scheduler at A and reports the process's peak RSS. ``python -m benchmarks.probe
 local --n N --repeat R`` times flows of N no-op tasks on ``LocalExecutor()``,
@@ -25,7 +26,7 @@ _HEAVY = ("distributed", "pydantic", "numpy", "pandas", "tornado")
 
 def probe_import() -> dict[str, Any]:
     start = time.perf_counter()
-    import orchestrator  # noqa: F401
+    from orchestrator import flow, task  # noqa: F401
 
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "heavy": [m for m in _HEAVY if m in sys.modules]}

@@ -88,6 +88,7 @@ class DaskExecutor(Executor):
         self._client: Client | None = None
         self._owned_cluster: Any = None
         self._by_address = False
+        self._dashboard_links: dict[str, str | None] = {}
 
     # -- connecting ---------------------------------------------------------
 
@@ -115,11 +116,15 @@ class DaskExecutor(Executor):
         client = self._client
         if client is None:
             return None
-        try:
-            link = client.dashboard_link
-        except Exception:  # noqa: BLE001 - a scheduler without a dashboard (--no-dashboard) has no link
-            return None
-        return str(link) if link else None
+        # Asked once per client: without a cluster object, Client.dashboard_link asks the scheduler,
+        # a round trip every flow run would pay; the link does not change while the client lives.
+        if client.id not in self._dashboard_links:
+            try:
+                link = client.dashboard_link
+            except Exception:  # noqa: BLE001 - a scheduler without a dashboard (--no-dashboard) has no link
+                link = None
+            self._dashboard_links[client.id] = str(link) if link else None
+        return self._dashboard_links[client.id]
 
     @property
     def external_scheduler(self) -> bool:
@@ -128,7 +133,8 @@ class DaskExecutor(Executor):
     def describe(self) -> str:
         if self._client is None:
             return "DaskExecutor(not started)"
-        return f"DaskExecutor({self._client.scheduler_info().get('address', '?')})"
+        # The address the client dialled, known locally: asking the scheduler costs every run a round trip.
+        return f"DaskExecutor({self.scheduler_address or '?'})"
 
     def start(self) -> None:
         if self._client is not None and self._client.status == "running":
@@ -151,7 +157,7 @@ class DaskExecutor(Executor):
                 self._by_address = True
             else:
                 self._client = embedded_client(self.worker_saturation)
-            _flush_events_on_close(self._client)
+            _flush_events_early(self._client)
 
     def _new_client(self, target: Any) -> Client:
         from distributed import Client
@@ -323,20 +329,21 @@ def _finish_times(keys: Sequence[str], dask_scheduler: Any) -> list[tuple[str, f
 _FLUSHING: set[str] = set()
 
 
-def _flush_events_on_close(client: Client) -> None:
-    """Have every worker send its batched events when it closes (once per client).
+def _flush_events_early(client: Client) -> None:
+    """Have every worker send its batched events when it closes or goes idle (once per client).
 
     A worker batches task events for up to ``events.LINGER`` seconds; one that
     closes gracefully (scaled down, retired, restarted) within that time would
-    otherwise take them along, and those task runs would count as unreported.
+    otherwise take them along, and those task runs would count as unreported;
+    one that has finished its work would make the flow wait out the batch.
     """
     if client.id in _FLUSHING:
         return
     _FLUSHING.add(client.id)
-    from .worker_plugin import FlushEventsOnClose
+    from .worker_plugin import FlushEvents
 
     try:
-        client.register_plugin(FlushEventsOnClose(), name=FlushEventsOnClose.name)
+        client.register_plugin(FlushEvents(), name=FlushEvents.name)
     except Exception as exc:  # noqa: BLE001 - the run goes on; only a closing worker's last events are at risk
         _log.warning("could not install the event flush on the workers of %s: %s", client.id, exc)
 
