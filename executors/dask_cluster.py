@@ -33,6 +33,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import events
 from .base import Annotations, EventHandler, Executor, Graph, Handle
 from .errors import ExecutorError, SchedulerUnreachable
 from .main_guard import skip_main_import
@@ -157,7 +158,7 @@ class DaskExecutor(Executor):
                 self._by_address = True
             else:
                 self._client = embedded_client(self.worker_saturation)
-            _flush_events_early(self._client)
+            _flush_events_on_close(self._client)
 
     def _new_client(self, target: Any) -> Client:
         from distributed import Client
@@ -252,6 +253,13 @@ class DaskExecutor(Executor):
         if handles and client is not None:
             client.cancel(list(handles), force=True)
 
+    def flush_events(self) -> None:
+        client = self._live_client()
+        if client is not None and client.loop is not None:
+            # Fire and forget, on the client's loop: a worker just lost must not keep the driver
+            # waiting for a connect timeout. The events come the usual way, through the subscription.
+            client.loop.add_callback(_ask_workers_to_flush, client)
+
     def run_everywhere(self, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` in every worker process and wait; a worker's error is ignored."""
         client = self._live_client()
@@ -329,21 +337,25 @@ def _finish_times(keys: Sequence[str], dask_scheduler: Any) -> list[tuple[str, f
 _FLUSHING: set[str] = set()
 
 
-def _flush_events_early(client: Client) -> None:
-    """Have every worker send its batched events when it closes or goes idle (once per client).
+async def _ask_workers_to_flush(client: Client) -> None:
+    with contextlib.suppress(Exception):  # a worker gone or going: what it held is recovered elsewhere
+        await client.run(events.flush_requested, on_error="ignore", asynchronous=True)
+
+
+def _flush_events_on_close(client: Client) -> None:
+    """Have every worker send its batched events when it closes (once per client).
 
     A worker batches task events for up to ``events.LINGER`` seconds; one that
     closes gracefully (scaled down, retired, restarted) within that time would
-    otherwise take them along, and those task runs would count as unreported;
-    one that has finished its work would make the flow wait out the batch.
+    otherwise take them along, and those task runs would count as unreported.
     """
     if client.id in _FLUSHING:
         return
     _FLUSHING.add(client.id)
-    from .worker_plugin import FlushEvents
+    from .worker_plugin import FlushEventsOnClose
 
     try:
-        client.register_plugin(FlushEvents(), name=FlushEvents.name)
+        client.register_plugin(FlushEventsOnClose(), name=FlushEventsOnClose.name)
     except Exception as exc:  # noqa: BLE001 - the run goes on; only a closing worker's last events are at risk
         _log.warning("could not install the event flush on the workers of %s: %s", client.id, exc)
 

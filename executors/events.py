@@ -11,13 +11,16 @@ rides the worker's batched stream to the scheduler and on to subscribed
 clients. Every message costs the scheduler and the client a fixed amount of
 work whatever its size (routing, a send, a receive, a dispatch), so sending
 per event cost the driver's process about 100 us per task. A worker that
-sent nothing for ``LINGER`` seconds sends its next event at once, and one
-that runs out of work sends what it holds at once (``FLUSH_WHEN_IDLE``, done
-by the worker plugin in ``executors.worker_plugin``), so a flow waiting on
-one task at a time hears it without delay; under load an event reaches
-subscribers up to ``LINGER`` seconds after its task finished, usually after
-the task's own completion. Events of one worker stay in order. Subscribers
-receive either one event or a list of events.
+sent nothing for ``LINGER`` seconds sends its next event at once, so a flow
+waiting on one task at a time hears it without delay; under load an event
+reaches subscribers up to ``LINGER`` seconds after its task finished,
+usually after the task's own completion. A driver that is only waiting for
+events (every task it waits on is done) asks the workers to send what they
+hold at once (``flush_requested``, through ``DaskExecutor.flush_events``):
+one message per worker per wait, where sending at once whenever a worker
+idles cost one message per task in a fan-out, ten times the batches. Events
+of one worker stay in order. Subscribers receive either one event or a list
+of events.
 """
 
 from __future__ import annotations
@@ -30,13 +33,22 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["FLUSH_WHEN_IDLE", "LINGER", "Sink", "flush_worker", "register_local", "sink", "unregister_local"]
+__all__ = [
+    "FLUSH_ON_REQUEST",
+    "LINGER",
+    "Sink",
+    "flush_requested",
+    "flush_worker",
+    "register_local",
+    "sink",
+    "unregister_local",
+]
 
 #: Seconds a worker holds events before sending them as one batch.
 LINGER = 0.05
-#: Whether a worker sends its batches as soon as it has nothing left to run; fault tests turn it off
-#: in one worker process to make it hold events it owes.
-FLUSH_WHEN_IDLE = True
+#: Whether a worker sends its batches when a driver asks (``flush_requested``); fault tests turn it
+#: off in one worker process to make it hold the events it owes until it is killed.
+FLUSH_ON_REQUEST = True
 #: The clock of batching decisions; tests replace it to play a machine booted seconds ago.
 monotonic = time.monotonic
 
@@ -124,6 +136,12 @@ def flush_worker(worker: Any) -> None:
         batches = list(_BATCHES.get(worker, {}).values())
     for batch in batches:
         batch._send()  # the send already scheduled then finds nothing
+
+
+def flush_requested(dask_worker: Any) -> None:
+    """A driver waits for events only: send this worker's batches now (``Client.run`` calls it on the loop)."""
+    if FLUSH_ON_REQUEST:
+        flush_worker(dask_worker)
 
 
 def register_local(topic: str, handler: Callable[[Any], None]) -> None:

@@ -1,4 +1,4 @@
-"""A worker sends the task events it batches early: when it runs out of work, and when it closes."""
+"""A worker sends the task events it batches early: when the driver asks, and when it closes."""
 
 from __future__ import annotations
 
@@ -45,10 +45,8 @@ def test_a_closing_worker_sends_its_batched_events(monkeypatch: pytest.MonkeyPat
     """
     from distributed import LocalCluster
 
-    # In-process workers, so this process's LINGER holds: a scheduled send would come after an hour,
-    # and with no flush when idle only the close can send the second event.
+    # In-process workers, so this process's LINGER holds: a scheduled send would come after an hour.
     monkeypatch.setattr(events, "LINGER", 3600.0)
-    monkeypatch.setattr(events, "FLUSH_WHEN_IDLE", False)
     monkeypatch.setattr(events, "monotonic", _booted_seconds_ago(60.0))
     received: list[Any] = []
     first, both = threading.Event(), threading.Event()
@@ -74,30 +72,6 @@ def test_a_closing_worker_sends_its_batched_events(monkeypatch: pytest.MonkeyPat
     assert [event["n"] for event in received] == [1, 2]
 
 
-#: What the tests' tasks wait on; in-process workers share this module (a threading.Event cannot be pickled).
-_GATES: dict[str, threading.Event] = {}
-
-
-def _emit_once_the_next_task_is_ready(topic: str, n: int, next_key: str) -> int:
-    """Wait (a backstop aside) until ``next_key`` is queued on this worker, then send an event and return."""
-    from distributed import get_worker
-
-    worker = get_worker()
-    deadline = time.monotonic() + ARRIVE_WITHIN
-    while (ts := worker.state.tasks.get(next_key)) is None or ts.state != "ready":
-        assert time.monotonic() < deadline, f"{next_key} never became ready on the worker"
-        time.sleep(0.005)
-    events.sink(topic).emit({"n": n})
-    return n
-
-
-def _emit_when_released(topic: str, n: int) -> int:
-    _GATES["started"].set()
-    assert _GATES["release"].wait(ARRIVE_WITHIN), "the test never released the task"
-    events.sink(topic).emit({"n": n})
-    return n
-
-
 class _Collector:
     """The events of one topic as they arrive, and a way to wait for the first ``n``."""
 
@@ -116,67 +90,25 @@ class _Collector:
             return [event["n"] for event in self.received]
 
 
-@pytest.fixture
-def hour_long_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process workers hold a batch for an hour, on a machine booted a minute ago (first events go at once)."""
+def test_a_worker_sends_its_batched_events_when_the_driver_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With batches held for an hour, an event waiting in one arrives once the executor asks for a flush."""
+    from distributed import LocalCluster
+
     monkeypatch.setattr(events, "LINGER", 3600.0)
     monkeypatch.setattr(events, "monotonic", _booted_seconds_ago(60.0))
-
-
-@pytest.mark.usefixtures("hour_long_batches")
-def test_a_worker_that_runs_out_of_work_sends_its_batched_events_at_once() -> None:
-    """An event that would wait an hour for its batch arrives as soon as its worker has nothing left to run."""
-    from distributed import LocalCluster
-
     collect = _Collector()
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0") as cluster:
         executor = DaskExecutor(cluster=cluster)
         executor.start()
         try:
-            topic = f"{executor.event_topic}-idle-test"
+            topic = f"{executor.event_topic}-request-test"
             executor.subscribe(topic, collect)
             first = executor.submit({"one": Task("one", _emit, topic, 1)}, ["one"])
             assert collect.wait_for(1) == [1]
-            # The worker sent just now, so this event joins a batch; the worker then goes idle and sends it.
-            # (The handles are kept: a key nobody wants is cancelled, and a cancelled task's end is not idleness.)
+            # The worker sent just now, so this event joins a batch, and stays there until asked for.
             second = executor.submit({"two": Task("two", _emit, topic, 2)}, ["two"])
-            assert collect.wait_for(2) == [1, 2]
             assert [h.result() for h in (*first, *second)] == [1, 2]
+            executor.flush_events()
+            assert collect.wait_for(2) == [1, 2]
         finally:
             executor.client.close()
-
-
-@pytest.mark.usefixtures("hour_long_batches")
-def test_a_worker_with_work_queued_keeps_batching_until_it_runs_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A task's event stays in its batch while the next task is queued and running; both go once the worker idles."""
-    from distributed import LocalCluster
-
-    monkeypatch.setitem(_GATES, "started", threading.Event())
-    monkeypatch.setitem(_GATES, "release", threading.Event())
-    collect = _Collector()
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0") as cluster:
-        executor = DaskExecutor(cluster=cluster)
-        executor.start()
-        try:
-            topic = f"{executor.event_topic}-busy-test"
-            executor.subscribe(topic, collect)
-            first = executor.submit({"one": Task("one", _emit, topic, 1)}, ["one"])
-            assert collect.wait_for(1) == [1]
-            graph = {
-                "two": Task("two", _emit_once_the_next_task_is_ready, topic, 2, "three"),
-                "three": Task("three", _emit_when_released, topic, 3),
-            }
-            rest = executor.submit(graph, ["two", "three"])
-            assert _GATES["started"].wait(ARRIVE_WITHIN), "the third task never started"
-            (worker,) = cluster.workers.values()
-            # Read on the worker's loop, where batches are sent: "two" finished with "three" queued, so it waits.
-            assert executor.client.sync(_held_events, worker, topic) == [2]
-            _GATES["release"].set()
-            assert collect.wait_for(3) == [1, 2, 3]
-            assert [h.result() for h in (*first, *rest)] == [1, 2, 3]
-        finally:
-            executor.client.close()
-
-
-async def _held_events(worker: Any, topic: str) -> list[int]:
-    return [event["n"] for event in events._BATCHES[worker][topic]._events]
