@@ -100,6 +100,17 @@ def test_importing_flow_and_task_loads_dask_but_not_distributed_or_pydantic() ->
     assert _heavy_modules_loaded("from orchestrator import flow, task") == ["dask"]
 
 
+def test_a_flow_without_parameters_runs_without_pydantic() -> None:
+    """A parameterless flow has nothing to validate, so running it never imports pydantic (or distributed)."""
+    code = (
+        "from executors import LocalExecutor\n"
+        "from orchestrator import flow, task\n"
+        "one = task(lambda: 1, name='one')\n"
+        "assert flow(lambda: one(), name='bare').with_options(executor=LocalExecutor())() == 1"
+    )
+    assert _heavy_modules_loaded(code) == ["dask"]
+
+
 def test_the_store_commands_never_import_dask(tmp_path: pathlib.Path) -> None:
     """``daskflow runs ls`` reads the store with none of dask, tornado, rich or the notifiers loaded."""
     code = (
