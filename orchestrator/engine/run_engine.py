@@ -309,6 +309,10 @@ class RunEngine:
         # the leaves) are the keys whose results must stay on the cluster.
         alive = [n for ref in alive_refs if (n := ref()) is not None]
         wanted = list(dict.fromkeys([*leaves, *(n.key for n in alive)]))
+        if len(wanted) <= _WAIT_ON_HANDLES:
+            # Few enough that the driver will wait on each: their workers send their final events at once.
+            for key in wanted:
+                graph[key].args[0].awaited = True
         unfused = (dict(graph), dict(annotations))
         if self.fuse:
             self.fused.update(fuse(graph, annotations, keep={n.key for n in alive}, apart=apart))

@@ -58,3 +58,25 @@ def test_back_to_back_one_task_runs_on_one_worker_end_completed_with_batches_hel
     assert [run.state for run in runs] == [StateType.COMPLETED] * 3
     assert [[tr.state for tr in run.task_runs.values()] for run in runs] == [[StateType.COMPLETED]] * 3
     assert [run.result() for run in runs] == [1, 1, 1]
+
+
+def test_an_awaited_task_reports_its_end_at_once_without_a_flush_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With batches held an hour and the driver's flush request turned off, one-task runs still end Completed.
+
+    The driver waits on the one task's result, so the task sends its final
+    event with ``emit_now``: nothing else could end these runs before the backstop.
+    """
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(events, "LINGER", 3600.0)
+    monkeypatch.setattr(events, "monotonic", _booted_seconds_ago(60.0))
+    monkeypatch.setattr(run_engine, "_REPORT_GRACE", 3600.0)
+    monkeypatch.setattr(DaskExecutor, "flush_events", lambda self: None)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0") as cluster:
+        executor = DaskExecutor(cluster=cluster)
+        try:
+            runs = [single.with_options(executor=executor, timeout=RUN_BACKSTOP).run() for _ in range(3)]
+        finally:
+            executor.client.close()
+    assert [run.state for run in runs] == [StateType.COMPLETED] * 3
+    assert [[tr.state for tr in run.task_runs.values()] for run in runs] == [[StateType.COMPLETED]] * 3

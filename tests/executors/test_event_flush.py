@@ -112,3 +112,31 @@ def test_a_worker_sends_its_batched_events_when_the_driver_asks(monkeypatch: pyt
             assert collect.wait_for(2) == [1, 2]
         finally:
             executor.client.close()
+
+
+def _emit_now(topic: str, n: int) -> int:
+    events.sink(topic).emit_now({"n": n})
+    return n
+
+
+def test_an_event_sent_with_emit_now_skips_the_batch_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With batches held for an hour, an event sent with ``emit_now`` arrives unasked, with the batch it joins."""
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(events, "LINGER", 3600.0)
+    monkeypatch.setattr(events, "monotonic", _booted_seconds_ago(60.0))
+    collect = _Collector()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0") as cluster:
+        executor = DaskExecutor(cluster=cluster)
+        executor.start()
+        try:
+            topic = f"{executor.event_topic}-now-test"
+            executor.subscribe(topic, collect)
+            executor.submit({"one": Task("one", _emit, topic, 1)}, ["one"])
+            assert collect.wait_for(1) == [1]
+            # The worker sent just now: this event waits in a batch, and the next one takes it along.
+            executor.submit({"two": Task("two", _emit, topic, 2)}, ["two"])
+            executor.submit({"three": Task("three", _emit_now, topic, 3)}, ["three"])
+            assert collect.wait_for(3) == [1, 2, 3]
+        finally:
+            executor.client.close()
