@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 __all__ = ["DaskExecutor", "embedded_client"]
 
 _log = logging.getLogger("daskflow.executors")
+#: Seconds between the driver client's batched sends to the scheduler: Dask's 10 ms suits clients
+#: that send a stream of small messages; a driver sends a graph per flush and wants it gone at once.
+#: Dask's own streams from the scheduler and from workers use 2 ms.
+DRIVER_BATCH_INTERVAL = 0.002
 _LOCK = threading.RLock()
 _CLIENTS: dict[tuple[str, int], Client] = {}
 _EMBEDDED: dict[str, Any] = {}
@@ -226,6 +230,7 @@ class DaskExecutor(Executor):
             for i, (m, layer) in enumerate(groups.items())
         }
         dsk = HighLevelGraph(layers, {name: set() for name in layers})
+        _shorten_batch_interval(self.client)
         futures = self.client.get(dsk, list(keys), sync=False)
         return list(futures)
 
@@ -305,6 +310,19 @@ class DaskExecutor(Executor):
         client = self._client
         if client is not None and client.status == "running":
             client.unsubscribe_topic(topic)
+
+
+def _shorten_batch_interval(client: Client) -> None:
+    """Send the client's batched messages to the scheduler at most ``DRIVER_BATCH_INTERVAL`` apart.
+
+    A client batches what it sends for 10 ms after each send, so a graph
+    submitted just after the previous run released its keys waited up to
+    10 ms before it left: most of a one-task run. The client's stream is a
+    new one after a reconnect, hence the check on every submit.
+    """
+    comm = getattr(client, "scheduler_comm", None)
+    if comm is not None and comm.interval > DRIVER_BATCH_INTERVAL:
+        comm.interval = DRIVER_BATCH_INTERVAL
 
 
 def _peek_on_worker(keys: Sequence[str], fn: Callable[[Any], Any], dask_worker: Any) -> dict[str, Any]:
