@@ -1,7 +1,8 @@
 """Measurements that need a fresh interpreter; ``benchmarks.budget`` runs them as subprocesses.
 
-``python -m benchmarks.probe import`` times ``import orchestrator`` and lists
-which heavy packages came with it. ``python -m benchmarks.probe rss
+``python -m benchmarks.probe import`` times ``from orchestrator import flow,
+task`` (what a flow file starts with: the package root alone loads its names
+lazily and costs nothing) and lists which heavy packages came with it. ``python -m benchmarks.probe rss
 --address A --n N --runner daskflow|raw`` runs an N-task fan-out against the
 scheduler at A and reports the process's peak RSS. ``python -m benchmarks.probe
 local --n N --repeat R`` times flows of N no-op tasks on ``LocalExecutor()``,
@@ -25,7 +26,7 @@ _HEAVY = ("distributed", "pydantic", "numpy", "pandas", "tornado")
 
 def probe_import() -> dict[str, Any]:
     start = time.perf_counter()
-    import orchestrator  # noqa: F401
+    from orchestrator import flow, task  # noqa: F401
 
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "heavy": [m for m in _HEAVY if m in sys.modules]}
@@ -38,6 +39,9 @@ def probe_rss(address: str, n: int, runner: str) -> dict[str, Any]:
 
     from . import shapes
 
+    # What the process holds before the flow (interpreter, dask, distributed, the harness), so that
+    # (peak - before) / n is what each node of the flow cost the driver at its peak.
+    before_mb = _current_rss_mb()
     start = time.perf_counter()
     if runner == "raw":
         with Client(address, set_as_default=False) as client:
@@ -51,8 +55,16 @@ def probe_rss(address: str, n: int, runner: str) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     if value != n * (n - 1) // 2:
         raise AssertionError(f"fan-out of {n} returned {value!r}")
-    maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
-    return {"maxrss_mb": maxrss_kb / 1024, "seconds": seconds, "n": n, "runner": runner}
+    maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+    per_node = (maxrss_mb - before_mb) * 1024 * 1024 / n
+    return {"maxrss_mb": maxrss_mb, "before_mb": before_mb, "bytes_per_node": per_node, "seconds": seconds,
+            "n": n, "runner": runner}  # fmt: skip
+
+
+def _current_rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        resident_pages = int(f.read().split()[1])
+    return resident_pages * resource.getpagesize() / (1024 * 1024)
 
 
 def probe_local(n: int, repeat: int) -> dict[str, Any]:

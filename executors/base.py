@@ -13,7 +13,7 @@ are invisible here. The contract, checked by one conformance suite:
   ``executors.events.sink(topic)``, in the order each worker emitted it: one
   event, or a list of them. Local executors deliver before the emitting
   task's handle reports done; Dask workers batch, so an event may come up to
-  ``events.LINGER`` seconds after.
+  ``events.LINGER`` seconds after, or sooner when asked with ``flush_events``.
 """
 
 from __future__ import annotations
@@ -85,6 +85,14 @@ class Executor(abc.ABC):
     @abc.abstractmethod
     def unsubscribe(self, topic: str) -> None:
         """Stop delivering ``topic``."""
+
+    def flush_events(self) -> None:  # noqa: B027 - local executors hold no events back
+        """Ask whatever batches events to send what it holds now, without waiting for it.
+
+        The driver asks when a task's handle is done but its final event has
+        not come: a worker holding a batch for ``events.LINGER`` would
+        otherwise delay the end of every short run.
+        """
 
     def run_everywhere(self, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` in every process that runs this executor's tasks, and wait.

@@ -33,6 +33,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import events
 from .base import Annotations, EventHandler, Executor, Graph, Handle
 from .errors import ExecutorError, SchedulerUnreachable
 from .main_guard import skip_main_import
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
 __all__ = ["DaskExecutor", "embedded_client"]
 
 _log = logging.getLogger("daskflow.executors")
+#: Seconds between the driver client's batched sends to the scheduler: Dask's 10 ms suits clients
+#: that send a stream of small messages; a driver sends a graph per flush and wants it gone at once.
+#: Dask's own streams from the scheduler and from workers use 2 ms.
+DRIVER_BATCH_INTERVAL = 0.002
 _LOCK = threading.RLock()
 _CLIENTS: dict[tuple[str, int], Client] = {}
 _EMBEDDED: dict[str, Any] = {}
@@ -88,6 +93,7 @@ class DaskExecutor(Executor):
         self._client: Client | None = None
         self._owned_cluster: Any = None
         self._by_address = False
+        self._dashboard_links: dict[str, str | None] = {}
 
     # -- connecting ---------------------------------------------------------
 
@@ -115,11 +121,15 @@ class DaskExecutor(Executor):
         client = self._client
         if client is None:
             return None
-        try:
-            link = client.dashboard_link
-        except Exception:  # noqa: BLE001 - a scheduler without a dashboard (--no-dashboard) has no link
-            return None
-        return str(link) if link else None
+        # Asked once per client: without a cluster object, Client.dashboard_link asks the scheduler,
+        # a round trip every flow run would pay; the link does not change while the client lives.
+        if client.id not in self._dashboard_links:
+            try:
+                link = client.dashboard_link
+            except Exception:  # noqa: BLE001 - a scheduler without a dashboard (--no-dashboard) has no link
+                link = None
+            self._dashboard_links[client.id] = str(link) if link else None
+        return self._dashboard_links[client.id]
 
     @property
     def external_scheduler(self) -> bool:
@@ -128,7 +138,8 @@ class DaskExecutor(Executor):
     def describe(self) -> str:
         if self._client is None:
             return "DaskExecutor(not started)"
-        return f"DaskExecutor({self._client.scheduler_info().get('address', '?')})"
+        # The address the client dialled, known locally: asking the scheduler costs every run a round trip.
+        return f"DaskExecutor({self.scheduler_address or '?'})"
 
     def start(self) -> None:
         if self._client is not None and self._client.status == "running":
@@ -219,6 +230,7 @@ class DaskExecutor(Executor):
             for i, (m, layer) in enumerate(groups.items())
         }
         dsk = HighLevelGraph(layers, {name: set() for name in layers})
+        _shorten_batch_interval(self.client)
         futures = self.client.get(dsk, list(keys), sync=False)
         return list(futures)
 
@@ -245,6 +257,13 @@ class DaskExecutor(Executor):
         client = self._live_client()
         if handles and client is not None:
             client.cancel(list(handles), force=True)
+
+    def flush_events(self) -> None:
+        client = self._live_client()
+        if client is not None and client.loop is not None:
+            # Fire and forget, on the client's loop: a worker just lost must not keep the driver
+            # waiting for a connect timeout. The events come the usual way, through the subscription.
+            client.loop.add_callback(_ask_workers_to_flush, client)
 
     def run_everywhere(self, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` in every worker process and wait; a worker's error is ignored."""
@@ -293,6 +312,19 @@ class DaskExecutor(Executor):
             client.unsubscribe_topic(topic)
 
 
+def _shorten_batch_interval(client: Client) -> None:
+    """Send the client's batched messages to the scheduler at most ``DRIVER_BATCH_INTERVAL`` apart.
+
+    A client batches what it sends for 10 ms after each send, so a graph
+    submitted just after the previous run released its keys waited up to
+    10 ms before it left: most of a one-task run. The client's stream is a
+    new one after a reconnect, hence the check on every submit.
+    """
+    comm = getattr(client, "scheduler_comm", None)
+    if comm is not None and comm.interval > DRIVER_BATCH_INTERVAL:
+        comm.interval = DRIVER_BATCH_INTERVAL
+
+
 def _peek_on_worker(keys: Sequence[str], fn: Callable[[Any], Any], dask_worker: Any) -> dict[str, Any]:
     """On a worker: ``fn`` of each of ``keys`` it holds in memory (``DaskExecutor.peek``)."""
     data = dask_worker.data
@@ -321,6 +353,11 @@ def _finish_times(keys: Sequence[str], dask_scheduler: Any) -> list[tuple[str, f
 
 
 _FLUSHING: set[str] = set()
+
+
+async def _ask_workers_to_flush(client: Client) -> None:
+    with contextlib.suppress(Exception):  # a worker gone or going: what it held is recovered elsewhere
+        await client.run(events.flush_requested, on_error="ignore", asynchronous=True)
 
 
 def _flush_events_on_close(client: Client) -> None:

@@ -14,8 +14,15 @@ per event cost the driver's process about 100 us per task. A worker that
 sent nothing for ``LINGER`` seconds sends its next event at once, so a flow
 waiting on one task at a time hears it without delay; under load an event
 reaches subscribers up to ``LINGER`` seconds after its task finished,
-usually after the task's own completion. Events of one worker stay in order.
-Subscribers receive either one event or a list of events.
+usually after the task's own completion. Two things send a batch early,
+because a driver is waiting for it: a task whose result the driver waits on
+sends its final event with ``Sink.emit_now``, and a driver whose awaited
+tasks are all done but unreported asks every worker to send what it holds
+(``flush_requested``, through ``DaskExecutor.flush_events``). Both cost a
+message per awaited task or per wait, where sending at once whenever a
+worker idled cost one per task in a fan-out, ten times the batches. Events
+of one worker stay in order. Subscribers receive either one event or a list
+of events.
 """
 
 from __future__ import annotations
@@ -28,10 +35,22 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["LINGER", "Sink", "flush_worker", "register_local", "sink", "unregister_local"]
+__all__ = [
+    "LINGER",
+    "SEND_EARLY",
+    "Sink",
+    "flush_requested",
+    "flush_worker",
+    "register_local",
+    "sink",
+    "unregister_local",
+]
 
 #: Seconds a worker holds events before sending them as one batch.
 LINGER = 0.05
+#: Whether a worker sends a batch before its LINGER when asked (``emit_now``, ``flush_requested``);
+#: fault tests turn it off in one worker process to make it hold the events it owes until killed.
+SEND_EARLY = True
 #: The clock of batching decisions; tests replace it to play a machine booted seconds ago.
 monotonic = time.monotonic
 
@@ -40,12 +59,19 @@ _LOCK = threading.Lock()
 
 
 class Sink:
-    """Where one task's events go, and the address of the worker it runs on."""
+    """Where one task's events go, and the address of the worker it runs on.
 
-    __slots__ = ("emit", "worker")
+    ``emit`` batches; ``emit_now`` sends the event with whatever the batch
+    holds at once, for the final event of a task the driver waits on.
+    """
 
-    def __init__(self, emit: Callable[[Any], None], worker: str | None) -> None:
+    __slots__ = ("emit", "emit_now", "worker")
+
+    def __init__(
+        self, emit: Callable[[Any], None], worker: str | None, emit_now: Callable[[Any], None] | None = None
+    ) -> None:
         self.emit = emit
+        self.emit_now = emit_now or emit
         self.worker = worker
 
 
@@ -86,6 +112,14 @@ class _WorkerBatch:
         else:
             self._loop.add_callback(self._send_later)
 
+    def emit_now(self, event: Any) -> None:
+        if not SEND_EARLY:
+            self.emit(event)
+            return
+        with self._lock:
+            self._events.append(event)
+        self._loop.add_callback(self._send)  # a send already scheduled then finds the batch empty
+
     def _send_later(self) -> None:
         self._loop.call_later(LINGER, self._send)
 
@@ -121,6 +155,12 @@ def flush_worker(worker: Any) -> None:
         batch._send()  # the send already scheduled then finds nothing
 
 
+def flush_requested(dask_worker: Any) -> None:
+    """A driver waits for events only: send this worker's batches now (``Client.run`` calls it on the loop)."""
+    if SEND_EARLY:
+        flush_worker(dask_worker)
+
+
 def register_local(topic: str, handler: Callable[[Any], None]) -> None:
     with _LOCK:
         _LOCAL_HANDLERS[topic] = handler
@@ -152,5 +192,5 @@ def sink(topic: str) -> Sink:
             batch = batches.get(topic)
             if batch is None:
                 batch = batches[topic] = _WorkerBatch(worker, topic)
-        return Sink(batch.emit, worker.address)
+        return Sink(batch.emit, worker.address, batch.emit_now)
     return _NOWHERE

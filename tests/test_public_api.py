@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pathlib
 import subprocess
 import sys
 import types
@@ -79,11 +81,60 @@ def test_root_names_keep_their_meaning() -> None:
     assert orchestrator.OrchestratorError is executors.OrchestratorError
 
 
-def test_import_orchestrator_stays_free_of_distributed_and_pydantic() -> None:
-    """``import orchestrator`` loads neither distributed nor pydantic (a DaskExecutor or a flow call does)."""
-    code = "import sys, orchestrator; print(sorted(m for m in ('distributed', 'pydantic') if m in sys.modules))"
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert loaded.strip() == "[]"
+def _heavy_modules_loaded(code: str) -> list[str]:
+    """Which heavy modules (dask, distributed, pydantic, tornado, rich, smtplib) running ``code`` afresh loaded."""
+    probe = "import sys; print(sorted(m for m in HEAVY if m in sys.modules))".replace(
+        "HEAVY", "('dask', 'distributed', 'pydantic', 'tornado', 'rich', 'smtplib')"
+    )
+    out = subprocess.run([sys.executable, "-c", f"{code}\n{probe}"], capture_output=True, text=True, check=True)
+    return list(eval(out.stdout.strip().splitlines()[-1]))
+
+
+def test_import_orchestrator_loads_nothing_heavy() -> None:
+    """``import orchestrator`` loads no heavy module (not even dask): each name loads on first use."""
+    assert _heavy_modules_loaded("import orchestrator") == []
+
+
+def test_importing_flow_and_task_loads_dask_but_not_distributed_or_pydantic() -> None:
+    """``from orchestrator import flow, task`` loads dask, and leaves distributed and pydantic for first use."""
+    assert _heavy_modules_loaded("from orchestrator import flow, task") == ["dask"]
+
+
+def test_a_flow_without_parameters_runs_without_pydantic() -> None:
+    """A parameterless flow has nothing to validate, so running it never imports pydantic (or distributed)."""
+    code = (
+        "from executors import LocalExecutor\n"
+        "from orchestrator import flow, task\n"
+        "one = task(lambda: 1, name='one')\n"
+        "assert flow(lambda: one(), name='bare').with_options(executor=LocalExecutor())() == 1"
+    )
+    assert _heavy_modules_loaded(code) == ["dask"]
+
+
+def test_the_store_commands_never_import_dask(tmp_path: pathlib.Path) -> None:
+    """``daskflow runs ls`` reads the store with none of dask, tornado, rich or the notifiers loaded."""
+    code = (
+        "import os, sys\n"
+        f"os.environ['DASKFLOW_HOME'] = {str(tmp_path)!r}\n"
+        "from orchestrator.views.cli import main\n"
+        "assert main(['runs', 'ls']) == 0"
+    )
+    assert _heavy_modules_loaded(code) == []
+
+
+@pytest.mark.parametrize("module", [orchestrator, executors], ids=lambda m: m.__name__)
+def test_every_lazy_name_is_listed_and_resolves_to_its_module(module: types.ModuleType) -> None:
+    """Each name a root loads on first use is in ``__all__`` and ``dir()``, and comes from the module named for it."""
+    lazy: dict[str, str] = vars(module)["_LAZY"]
+    assert set(lazy) <= set(module.__all__) <= set(dir(module))
+    for name, source in lazy.items():
+        assert getattr(module, name) is getattr(importlib.import_module(source, module.__name__), name)
+
+
+def test_an_unknown_root_name_raises_attribute_error_naming_it() -> None:
+    """``orchestrator.nope`` raises AttributeError naming the missing attribute, as a plain module does."""
+    with pytest.raises(AttributeError, match="'nope'"):
+        orchestrator.nope  # noqa: B018
 
 
 def test_the_daskflow_command_points_at_the_cli() -> None:

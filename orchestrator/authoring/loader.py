@@ -6,16 +6,22 @@ import importlib
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..records.errors import FlowDefinitionError
-from .flows import FILE_MODULE_PREFIX, Flow
+
+if TYPE_CHECKING:
+    from .flows import Flow
 
 __all__ = ["load_flow"]
 
 
 def load_flow(spec: str) -> Flow[Any, Any]:
     """The ``Flow`` named by ``spec``; ``FlowDefinitionError`` saying what is wrong otherwise."""
+    # Here, not at the top: the CLI imports this module for every command, and only
+    # the commands that load a flow should pay for dask.
+    from .flows import FILE_MODULE_PREFIX, Flow
+
     location, sep, name = spec.rpartition(":")
     if not sep or not location or not name:
         raise FlowDefinitionError(f"flow {spec!r}: expected PATH:FLOW, like examples/etl.py:etl")

@@ -51,6 +51,8 @@ class ParameterValidator:
 
     def validate(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """The validated parameters by name; raise ``ValidationError`` or ``FlowDefinitionError``."""
+        if not args and not kwargs and not self.signature.parameters:
+            return {}  # nothing to validate: a flow without parameters never imports pydantic (0.1 s)
         if self._model is None:
             self._model = self._build()
         names = [

@@ -23,8 +23,6 @@ import contextvars
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from ..history.recorder import record
-
 if TYPE_CHECKING:
     from .run_engine import RunEngine
 
@@ -64,6 +62,8 @@ def add_run_observer(observer: RunObserver) -> Iterator[None]:
 @contextlib.contextmanager
 def observing(engine: RunEngine, progress: bool | None) -> Iterator[None]:
     """Record and display ``engine``'s run while the block runs; see the module docstring."""
+    from ..history.recorder import record  # the store loads with the first run, not with the package
+
     with record(engine.run, engine.listeners):
         for observer in _OBSERVERS.get():
             observer(engine)

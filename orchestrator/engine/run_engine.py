@@ -87,6 +87,10 @@ _CRASH_POLL = 0.5
 _REPORT_GRACE = 10.0
 #: The same once Dask failed a handle: the missing events are mostly of tasks that never ran.
 _REPORT_GRACE_AFTER_FAILURE = 1.0
+#: With at most this many leaves left, the run waits on their handles rather than on their events:
+#: it learns of their end as soon as Dask does, and asks for the events a worker still batches.
+#: (Waiting on many handles at once costs the client a coroutine per handle each time.)
+_WAIT_ON_HANDLES = 32
 
 
 def new_run_id() -> str:
@@ -305,6 +309,10 @@ class RunEngine:
         # the leaves) are the keys whose results must stay on the cluster.
         alive = [n for ref in alive_refs if (n := ref()) is not None]
         wanted = list(dict.fromkeys([*leaves, *(n.key for n in alive)]))
+        if len(wanted) <= _WAIT_ON_HANDLES:
+            # Few enough that the driver will wait on each: their workers send their final events at once.
+            for key in wanted:
+                graph[key].args[0].awaited = True
         unfused = (dict(graph), dict(annotations))
         if self.fuse:
             self.fused.update(fuse(graph, annotations, keep={n.key for n in alive}, apart=apart))
@@ -457,11 +465,17 @@ class RunEngine:
                 outstanding = list(self._inflight.values())
             if not outstanding or all(h.done() for h in outstanding):
                 break
+            # Only a few held while waiting: the handles of leaves that reported go as their events come.
+            few = outstanding if len(outstanding) <= _WAIT_ON_HANDLES else None
             del outstanding
             wait = _CRASH_POLL if deadline is None else min(_CRASH_POLL, deadline - time.time())
             if wait <= 0:
                 return False
-            self._wake.wait(wait)
+            if few is not None and self.executor is not None:
+                self.executor.wait(few, timeout=wait)
+            else:
+                self._wake.wait(wait)
+            del few
         failed = any(failure_of(h) is not None for h in outstanding)
         complete = self._await_reports(list(self.run.task_runs), failed=failed, deadline=deadline)
         return complete or deadline is None or time.time() < deadline
@@ -469,7 +483,8 @@ class RunEngine:
     def _await_reports(self, keys: list[str], failed: bool, deadline: float | None = None) -> bool:
         """Wait for the final events of ``keys``, whose tasks are done: workers send them in batches.
 
-        They arrive within ``events.LINGER`` of the task's end, so the grace only
+        They arrive within ``events.LINGER`` of the task's end, sooner since the
+        workers are asked to send what they hold at once, so the grace only
         runs out when the worker that ran a task was lost before sending, or
         (``failed``) when Dask ended a handle without running its task at all.
         """
@@ -479,6 +494,9 @@ class RunEngine:
         missing = [k for k in keys if (tr := task_runs.get(k)) is not None and tr.state not in TERMINAL_TYPES]
         if not missing:
             return True
+        if self.executor is not None:
+            # Their tasks are done: a worker holding them in a batch need not wait out its LINGER.
+            self.executor.flush_events()
         with self._lock:
             self._awaiting += 1
         try:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from .store import RunStore
+if TYPE_CHECKING:
+    from .store import RunStore
 
 __all__ = ["Deliver", "install_deliverer", "outbox_written"]
 
 #: ``deliver(store, run_ids)``: start delivering those runs' pending notifications; must not block long.
-Deliver = Callable[[RunStore, Sequence[str]], None]
+Deliver = Callable[["RunStore", Sequence[str]], None]
 _DELIVERERS: list[Deliver] = []
 _log = logging.getLogger("daskflow.notify")
 

@@ -27,12 +27,14 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..authoring.flows import Flow
 from ..authoring.loader import load_flow
 from ..records.errors import FlowDefinitionError
 from .specs import Schedule, ScheduleError
+
+if TYPE_CHECKING:
+    from ..authoring.flows import Flow
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -13,14 +13,16 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from executors import Executor
-
-from ..authoring.flows import Flow
 from ..history.recorder import open_history_store
 from .server import DEFAULT_LEASE_TTL, Server
 from .specs import Schedule
+
+if TYPE_CHECKING:
+    from executors import Executor
+
+    from ..authoring.flows import Flow
 
 __all__ = ["run_server", "serve", "serve_flow"]
 

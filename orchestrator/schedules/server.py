@@ -36,11 +36,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from executors import Executor
-
-from ..authoring.flows import Flow
 from ..history.recorder import heartbeat_grace, recording_enabled
 from ..history.store import LeaseLost, RunAlreadyStarted, RunStore, ScheduleRow, StoreError, TickClaim
 from ..history.store.convert import iso_utc
@@ -52,6 +49,11 @@ from .catchup import plan
 from .lease import ServeLease
 from .specs import Schedule, ScheduleError
 from .ticks import Cadence
+
+if TYPE_CHECKING:
+    from executors import Executor
+
+    from ..authoring.flows import Flow
 
 __all__ = ["DEFAULT_LEASE_TTL", "Server", "Served", "scheduled_run_id"]
 

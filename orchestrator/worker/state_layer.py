@@ -36,7 +36,7 @@ from executors import events
 
 from ..records.clock import SYSTEM_CLOCK, Clock
 from ..records.errors import OrchestratorError, Skip, TaskTimedOut, UnpicklableValue
-from ..records.states import FAILED_TYPES, SUCCESS_TYPES, CompletedWith, ErrorInfo, State, StateType
+from ..records.states import FAILED_TYPES, SUCCESS_TYPES, TERMINAL_TYPES, CompletedWith, ErrorInfo, State, StateType
 from ..records.triggers import skip_reason
 from .hooks import run_task_hooks
 from .prints import task_prints
@@ -88,10 +88,12 @@ class TaskCall:
     """The small, picklable record of one task call: spec, key, name and argument template.
 
     ``allow`` holds the upstream indexes passed as ``State`` (``allow_failure``);
-    ``fill`` says whether the template has slots at all, to skip the walk when not.
+    ``fill`` says whether the template has slots at all, to skip the walk when not;
+    ``awaited`` says the driver waits on this call's result, so its final
+    event goes out at once rather than with the worker's next batch.
     """
 
-    __slots__ = ("allow", "args", "fill", "key", "kwargs", "name", "spec")
+    __slots__ = ("allow", "args", "awaited", "fill", "key", "kwargs", "name", "spec")
 
     def __init__(
         self,
@@ -102,6 +104,7 @@ class TaskCall:
         kwargs: dict[str, Any],
         fill: bool,
         allow: frozenset[int] | None = None,
+        awaited: bool = False,
     ) -> None:
         self.spec = spec
         self.key = key
@@ -110,9 +113,11 @@ class TaskCall:
         self.kwargs = kwargs
         self.fill = fill
         self.allow = allow
+        self.awaited = awaited
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (TaskCall, (self.spec, self.key, self.name, self.args, self.kwargs, self.fill, self.allow))
+        args = (self.spec, self.key, self.name, self.args, self.kwargs, self.fill, self.allow, self.awaited)
+        return (TaskCall, args)
 
     def __dask_tokenize__(self) -> str:
         # The key already names this call uniquely (task, run, position). Without this, Dask
@@ -283,7 +288,10 @@ def _emit(call: TaskCall, sink: events.Sink, run_id: str, task: str, state: Stat
     if state.type is StateType.COMPLETED and isinstance(state.data, (list, tuple)):
         # Lets the driver map over this result without fetching it.
         event["len"] = len(state.data)
-    sink.emit(event)
+    if call.awaited and state.type in TERMINAL_TYPES:
+        sink.emit_now(event)
+    else:
+        sink.emit(event)
 
 
 def fail_unpicklable(

@@ -17,6 +17,7 @@ import pytest
 
 from executors import Executor
 from orchestrator import (
+    FlowDefinitionError,
     FlowRunFailed,
     Skip,
     StateType,
@@ -276,6 +277,20 @@ def test_parameter_validation_before_anything_runs(executor: Executor) -> None:
         typed(count=1)  # type: ignore[call-arg]
     assert not ran.is_set()
     assert typed.run("2026-11-21", "3").parameters == {"day": "2026-11-21", "count": 3}
+
+
+def test_a_flow_without_parameters_refuses_keyword_arguments(executor: Executor) -> None:
+    """Calling a parameterless flow with a keyword raises a ValidationError naming it; without one, it runs."""
+
+    @flow(executor=executor)
+    def bare() -> int:
+        return 1
+
+    with pytest.raises(pydantic.ValidationError, match="day"):
+        bare(day="2026-11-21")  # type: ignore[call-arg]
+    with pytest.raises(FlowDefinitionError, match="takes 0 positional"):
+        bare(1)  # type: ignore[call-arg]
+    assert bare.run().parameters == {}
 
 
 def test_unpicklable_result_fails_the_task(executor: Executor) -> None:

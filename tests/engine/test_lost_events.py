@@ -2,10 +2,10 @@
 
 The same flow as the multi-host test of this fault (tests/multihost/flows.py),
 here on real ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1,
-so it runs without root too. The
-victim worker's event batch window is widened (``executors.events.LINGER``,
-set in that worker process only) so that it provably holds the final events
-of tasks it finished when the test kills it by PID; the rest is plain Dask.
+so it runs without root too. The victim worker's event batch window is
+widened (``executors.events.LINGER``) and its early sends turned off, in
+that worker process only, so that it provably holds the final events of tasks
+it finished when the test kills it by PID; the rest is plain Dask.
 The active memory manager is off on the scheduler so that the replica a
 dependent fetched stays where the held-result path reads it.
 """
@@ -36,8 +36,8 @@ RUN_BACKSTOP = 120
 
 
 #: Run in the victim worker only (by the builtin exec, which pickles by name): hold every event
-#: after a batch's first for ten minutes, which is the fault being injected.
-WIDEN_EVENT_BATCHES = "from executors import events; events.LINGER = 600.0"
+#: after a batch's first for ten minutes, even those asked for at once, which is the fault being injected.
+WIDEN_EVENT_BATCHES = "from executors import events; events.LINGER = 600.0; events.SEND_EARLY = False"
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ JSON it prints:
 
 * ``workers ADDRESS N``: wait until N workers joined; print {name: address};
 * ``widen ADDRESS NAME SECONDS``: in worker NAME only, hold every event after
-  a batch's first for SECONDS (the "killed within its batch" fault);
+  a batch's first for SECONDS, asked for at once or not (the "killed within its batch" fault);
 * ``run-keys ADDRESS RUN_ID``: the run's keys the scheduler still knows, and
   per worker the Dask state of each of the run's keys it still has.
 """
@@ -39,7 +39,8 @@ def main(argv: list[str]) -> int:
             name, seconds = rest
             workers = client.scheduler_info(n_workers=-1)["workers"]
             (target,) = [addr for addr, info in workers.items() if info["name"] == name]
-            client.run(exec, f"from executors import events; events.LINGER = {float(seconds)!r}", workers=[target])
+            hold = f"from executors import events; events.LINGER = {float(seconds)!r}; events.SEND_EARLY = False"
+            client.run(exec, hold, workers=[target])
             answer = target
         elif command == "run-keys":
             (run_id,) = rest

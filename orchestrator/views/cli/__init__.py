@@ -6,17 +6,21 @@ Commands: ``run PATH:FLOW`` and ``demo`` (``run.py``), ``runs ls|show|logs``
 (``notifications.py``), ``dashboard`` (``dashboard.py``). Exit codes: 0 when the run
 completed (or the command worked), 1 when the run failed, 2 on a usage error,
 which is one line on stderr.
+
+Each command's module loads only when that command runs: ``daskflow runs ls``
+reads the store without importing dask, tornado or the notifiers, which is
+what keeps it well under a second.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 
 from ...records.errors import OrchestratorError
-from . import bench, dashboard, notifications, run, runs, schedules, serve
 from .usage import USAGE_EXIT, UsageError
 
 __all__ = ["SIGPIPE_EXIT", "build_parser", "main"]
@@ -25,21 +29,34 @@ __all__ = ["SIGPIPE_EXIT", "build_parser", "main"]
 SIGPIPE_EXIT = 141
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Each command, and the module (in this package) that declares and runs it, in ``--help`` order.
+COMMAND_MODULES: dict[str, str] = {
+    "run": "run",
+    "demo": "run",
+    "runs": "runs",
+    "bench": "bench",
+    "serve": "serve",
+    "schedules": "schedules",
+    "notifications": "notifications",
+    "dashboard": "dashboard",
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or, given a known ``command``, of that command's module alone."""
     parser = argparse.ArgumentParser(prog="daskflow", description="Run and inspect daskflow flows.")
     commands = parser.add_subparsers(dest="command", required=True)
-    run.add_parsers(commands)
-    runs.add_parsers(commands)
-    bench.add_parsers(commands)
-    serve.add_parsers(commands)
-    schedules.add_parsers(commands)
-    notifications.add_parsers(commands)
-    dashboard.add_parsers(commands)
+    wanted = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else COMMAND_MODULES.values()
+    for module in dict.fromkeys(wanted):
+        importlib.import_module(f".{module}", __name__).add_parsers(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)  # argparse itself exits 2 on malformed command lines
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # ``--help``, no command or a mistyped one: every command, so argparse can list them all.
+    command = argv[0] if argv else None
+    args = build_parser(command).parse_args(argv)  # argparse itself exits 2 on malformed command lines
     try:
         return int(args.handler(args))
     except BrokenPipeError:
