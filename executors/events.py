@@ -28,7 +28,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["LINGER", "Sink", "flush_worker", "register_local", "sink", "unregister_local"]
+__all__ = ["LINGER", "Sink", "flush_worker", "is_local", "register_local", "sink", "unregister_local"]
 
 #: Seconds a worker holds events before sending them as one batch.
 LINGER = 0.05
@@ -129,6 +129,11 @@ def register_local(topic: str, handler: Callable[[Any], None]) -> None:
 def unregister_local(topic: str) -> None:
     with _LOCK:
         _LOCAL_HANDLERS.pop(topic, None)
+
+
+def is_local(topic: str) -> bool:
+    """Whether ``topic`` belongs to an executor running tasks in this process."""
+    return topic in _LOCAL_HANDLERS
 
 
 def sink(topic: str) -> Sink:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
 
 from executors import Executor
@@ -25,6 +25,7 @@ from executors import Executor
 from ..engine.context import current_engine
 from ..engine.observers import observing
 from ..engine.run_engine import RunEngine
+from ..engine.run_settings import prepare_run
 from ..engine.shipping import ship_modules
 from ..records.display import renderers
 from ..records.errors import FlowDefinitionError
@@ -89,8 +90,21 @@ class Flow(Generic[P, R]):
         run = self.run(*args, **cast("dict[str, Any]", kwargs))
         return cast(R, run if return_state else run.result())
 
-    def run(self, *args: Any, executor: Executor | None = None, **kwargs: Any) -> FlowRun:
-        """Run the flow and return its ``FlowRun`` whatever the outcome."""
+    def run(
+        self,
+        *args: Any,
+        executor: Executor | None = None,
+        resume: str | None = None,
+        concurrency: Mapping[str, int] | None = None,
+        **kwargs: Any,
+    ) -> FlowRun:
+        """Run the flow and return its ``FlowRun`` whatever the outcome.
+
+        ``resume=RUN_ID`` starts a new run linked to that one, reusing the
+        results its completed task runs persisted where their keys are
+        unchanged. ``concurrency={"db": 2}`` limits this run's tasks tagged
+        ``db`` to 2 slots at once (on top of ``daskflow concurrency`` limits).
+        """
         params = self.parameters.validate(args, kwargs)
         chosen = executor or self.options.executor or default_executor()
         if not isinstance(chosen, Executor):
@@ -98,8 +112,9 @@ class Flow(Generic[P, R]):
                 f"flow {self.name!r}: executor must be an Executor such as LocalExecutor() or DaskExecutor(), "
                 f"got {type(chosen).__name__}"
             )
+        settings = prepare_run(self.name, self.options, resume, concurrency)
         ship_modules(self.options.ship_modules)
-        engine = RunEngine(self.name, params, chosen, timeout=self.options.timeout)
+        engine = RunEngine(self.name, params, chosen, timeout=self.options.timeout, settings=settings)
         body = flow_prints(functools.partial(self.fn, **params), self.options.log_prints)
         # The run store record, heartbeats and the CLI's progress display; live progress in notebooks.
         with observing(engine, self.options.progress):

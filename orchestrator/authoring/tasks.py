@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from ..engine.context import conditions_var, current_engine
+from ..engine.fingerprints import SourceRef, capture_source
 from ..engine.futures import MappedItem, TaskFuture, flatten, link, unmapped
 from ..records.errors import FlowDefinitionError
 from ..records.options import TaskOptions, make_options
@@ -38,12 +39,14 @@ _inline_lock = threading.Lock()
 class Task(Generic[P, R]):
     """A function made into a task; see the module docstring for how calls behave."""
 
-    def __init__(self, fn: Callable[P, R], options: TaskOptions) -> None:
+    def __init__(self, fn: Callable[P, R], options: TaskOptions, source: SourceRef | None = None) -> None:
         if not callable(fn):
             raise FlowDefinitionError(f"@task decorates a function, got {type(fn).__name__}")
         self.fn = fn
         self.options = options
         self.name = options.name
+        #: The source as decorated, for cache keys: an edit made since does not change what runs.
+        self.source = source if source is not None else capture_source(fn)
         functools.update_wrapper(self, fn)
         annotations: dict[str, Any] = {}
         if options.priority:
@@ -57,7 +60,7 @@ class Task(Generic[P, R]):
 
     def with_options(self, **changes: Any) -> Task[P, R]:
         """A copy of this task with some options changed."""
-        return Task(self.fn, make_options(TaskOptions, f"task {self.name!r}", self.options, changes))
+        return Task(self.fn, make_options(TaskOptions, f"task {self.name!r}", self.options, changes), self.source)
 
     def __repr__(self) -> str:
         return f"<Task {self.name!r}>"
@@ -214,8 +217,9 @@ def task(fn: Callable[P, R] | None = None, /, **options: Any) -> Task[P, R] | Ca
     """Make a function a task: ``@task`` or ``@task(retries=3, timeout=30, ...)``.
 
     The options are the fields of ``TaskOptions``: name, retries, retry_delay,
-    retry_jitter, retry_on, timeout, trigger, tags, resources, priority and
-    log_prints.
+    retry_jitter, retry_on, timeout, trigger, tags, resources, priority,
+    log_prints, the hooks, and cache, cache_key_fn, cache_expiration,
+    refresh_cache, persist_result and cache_version.
     """
 
     def decorate(func: Callable[P, R]) -> Task[P, R]:

@@ -27,6 +27,12 @@ Data path (see DESIGN.md, "How one flow run flows"):
   run is Failed if any failure was not handled downstream. If those failures
   are the lost scheduler connection, the run is Crashed instead, and no value
   is fetched (there is nothing left to fetch it from).
+* **Plan.** A run with ``RunSettings`` (a ``Flow.run``) plans each task once
+  at its first flush (orchestrator.engine.task_plans): caching, persisted
+  results, the run it resumes and concurrency slots travel in the task's
+  spec. Before the first persisting task is submitted, every worker must
+  see the result storage, or the run fails with ``ResultStorageUnavailable``
+  and nothing of that task runs.
 * **Stop early.** A ``KeyboardInterrupt`` (an interrupted notebook kernel), the
   flow's timeout or an error in the body ends the run at once: every key the
   run still wants (outstanding leaves and the nodes user code holds) is
@@ -51,7 +57,7 @@ from typing import Any
 
 from executors import Executor, Handle
 
-from ..records.errors import FlowDefinitionError
+from ..records.errors import FlowDefinitionError, ResultStorageUnavailable
 from ..records.runs import FlowRun, TaskRun
 from ..records.states import SUCCESS_TYPES, TERMINAL_TYPES, State, StateType
 from ..worker import interrupts
@@ -64,6 +70,8 @@ from .failures import failure_of, is_connection_loss, lost_scheduler, replace_un
 from .futures import NodeTask, TaskFuture, collect_futures, replace_futures
 from .graph import build_template, compile_nodes, topological
 from .routing import ROUTER
+from .run_settings import RunSettings
+from .task_plans import TaskPlanner
 
 __all__ = ["RunEngine", "new_run_id"]
 
@@ -92,8 +100,13 @@ class RunEngine:
         executor: Executor | None,
         timeout: float | None = None,
         compile_only: bool = False,
+        settings: RunSettings | None = None,
     ) -> None:
         self.run = FlowRun(new_run_id(), flow_name, parameters)
+        #: Caching, persisted results, resume and slots of this run's tasks; None plans nothing.
+        self.planner = TaskPlanner(settings, self.run.id) if settings is not None else None
+        if settings is not None and settings.resume is not None:
+            self.run.resumed_from = settings.resume.run_id
         self.executor = executor
         self.timeout = timeout
         self.compile_only = compile_only
@@ -211,7 +224,8 @@ class RunEngine:
         if entry is None:
             if self._ships:
                 shipping.ship_referenced_modules(task.fn)
-            spec = TaskSpec.build(f"{self.run.id}:{len(self._specs)}", task, self._topic, self.run.id)
+            plan = self.planner.plan_for(task) if self.planner is not None else None
+            spec = TaskSpec.build(f"{self.run.id}:{len(self._specs)}", task, self._topic, self.run.id, plan)
             entry = self._specs[id(task)] = (task, spec)
         return entry[1]
 
@@ -231,6 +245,8 @@ class RunEngine:
             self.compiled.update(graph)
             return
         assert self.executor is not None
+        if self.planner is not None and self.planner.probe_due:
+            self.planner.probe(self.executor)  # before anything that persists runs
         alive_refs = [weakref.ref(node) for node in nodes]
         del nodes, node
         # Only nodes user code still holds survive dropping our list; they (and
@@ -260,6 +276,8 @@ class RunEngine:
             # Not a state change (a batch of log records): only the listeners want it.
             self._emit_to_listeners(event)
             return
+        if "nocache" in event and self.planner is not None:
+            self.planner.note(event)
         with self._lock:
             record = self.run.task_runs.get(event["key"])
             if record is None or not record.apply(event):
@@ -329,6 +347,8 @@ class RunEngine:
         self._topic = executor.event_topic
         ROUTER.attach(executor, self._topic, run.id, self._on_event)
         try:
+            if self.planner is not None:
+                self.planner.start(executor)
             with self.activate():
                 returned = body()
             self.flush()
@@ -342,6 +362,9 @@ class RunEngine:
         except KeyboardInterrupt:
             self._stop(StateType.CANCELLED, "interrupted by the user (KeyboardInterrupt)")
             raise
+        except ResultStorageUnavailable as exc:
+            self._stop(StateType.FAILED, str(exc))
+            run.body_error = exc
         except BaseException as exc:  # noqa: BLE001 - the body's error ends the run Failed and is kept
             if is_connection_loss(exc) or (isinstance(exc, (ConnectionError, OSError)) and not executor.connected):
                 # A value the body waited for was lost with the scheduler: infrastructure, not user code.
@@ -353,6 +376,8 @@ class RunEngine:
         finally:
             ROUTER.detach(executor, self._topic, run.id)
             run.end = time.time()
+        if self.planner is not None:
+            self.planner.warn_uncached()
         return run
 
     def _wait_all(self, deadline: float | None) -> bool:

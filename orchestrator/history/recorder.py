@@ -5,7 +5,8 @@
 
 * opens the store (``open_history_store``: once per process and path, which
   also marks runs whose driver died Crashed, see ``reap_stale``) and records
-  the flow run as Running, with its parameters, host and pid;
+  the flow run as Running, with its parameters, host and pid (and the run it
+  resumes, if it does);
 * adds ``Recorder.on_event`` to the engine's listeners. That runs on Dask's
   event-loop thread, so it only appends the event to a list;
 * a background thread takes what piled up, ``LINGER`` seconds after the first
@@ -159,6 +160,8 @@ class Recorder:
         self.store.create_flow_run(
             run.id, run.flow_name, run.parameters, started, host=socket.gethostname(), pid=os.getpid()
         )
+        if run.resumed_from is not None:
+            self.store.results.record_origin(run.id, resumed_from=run.resumed_from)
         if self.writer_path is not None:
             self._writer = writer_for(self.writer_path)
         self._thread = threading.Thread(

@@ -1,7 +1,9 @@
 """Shipping task definitions to workers once, and checking values can cross processes.
 
 A ``TaskSpec`` bundles what every call of one task in one run shares: the
-task (its function and options), the run's id and its event topic. The driver cloudpickles it
+task (its function and options), the run's id, its event topic and its
+``TaskPlan`` (caching and concurrency slots, orchestrator.worker.cache; None
+for most tasks). The driver cloudpickles it
 once per run; within one submitted graph the pickle memo sends those bytes
 once. Unpickling yields a *lazy* spec cached per process by token, so
 
@@ -22,6 +24,7 @@ import cloudpickle
 
 if TYPE_CHECKING:
     from ..records.options import TaskOptions
+    from .cache import TaskPlan
 
 __all__ = ["SCALAR_TYPES", "TaskLike", "TaskSpec", "unpicklable_reason"]
 
@@ -53,8 +56,8 @@ class TaskSpec:
         self._loaded = loaded
 
     @classmethod
-    def build(cls, token: str, task: TaskLike, topic: str, run_id: str) -> TaskSpec:
-        return cls(token, None, (task, topic, run_id))
+    def build(cls, token: str, task: TaskLike, topic: str, run_id: str, plan: TaskPlan | None = None) -> TaskSpec:
+        return cls(token, None, (task, topic, run_id, plan))
 
     def __reduce__(self) -> tuple[Any, ...]:
         if self._payload is None:
@@ -62,8 +65,8 @@ class TaskSpec:
             self._payload = cloudpickle.dumps(self._loaded, protocol=pickle.HIGHEST_PROTOCOL)
         return (_restore, (self.token, self._payload))
 
-    def load(self) -> tuple[TaskLike, str, str]:
-        """``(task, topic, run_id)``, deserialised on first use in this process."""
+    def load(self) -> tuple[TaskLike, str, str, TaskPlan | None]:
+        """``(task, topic, run_id, plan)``, deserialised on first use in this process."""
         loaded = self._loaded
         if loaded is None:
             assert self._payload is not None

@@ -1,4 +1,5 @@
-"""The run store: where flow runs, task runs, their transitions and logs are recorded.
+"""The run store: where flow runs, task runs, their transitions and logs are recorded,
+with the persisted results, resume links and concurrency limits (``results``, ``limits``).
 
 ``open_store()`` returns a ``RunStore``; today that is always a ``SQLiteStore``
 on one file, and the protocol leaves room for a server database later. The
@@ -8,6 +9,7 @@ nothing.
 """
 
 from .errors import AmbiguousRunIdError, StoreError
+from .limits import LimitTable
 from .location import default_store_path, open_store
 from .protocol import RunStore
 from .records import (
@@ -21,6 +23,7 @@ from .records import (
     TaskRunRow,
     TransitionRow,
 )
+from .results import CacheEntryRow, ResultIndex, RunOrigin
 from .schema import SCHEMA_VERSION
 from .sqlite import SQLiteStore
 
@@ -29,9 +32,13 @@ __all__ = [
     "STATES",
     "TERMINAL_STATES",
     "AmbiguousRunIdError",
+    "CacheEntryRow",
     "FlowRunRow",
+    "LimitTable",
     "LogEvent",
     "LogRow",
+    "ResultIndex",
+    "RunOrigin",
     "RunStore",
     "SQLiteStore",
     "StoreError",

@@ -21,14 +21,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from .limits import LimitTable
 from .records import FlowRunRow, LogRow, TaskRunRow, TransitionRow
+from .results import ResultIndex
 
 __all__ = ["RunStore"]
 
 
 @runtime_checkable
 class RunStore(Protocol):
-    """Records flow runs, task runs, their state transitions and logs, and reads them back."""
+    """Records flow runs, task runs, their state transitions and logs, and reads them back.
+
+    ``results`` holds what task events say of persisted results and resumed
+    runs; ``limits`` the tag concurrency limits.
+    """
+
+    @property
+    def results(self) -> ResultIndex:
+        """The persisted results and resume links task events recorded (orchestrator.history.store.results)."""
+        ...
+
+    @property
+    def limits(self) -> LimitTable:
+        """The tag concurrency limits (orchestrator.history.store.limits)."""
+        ...
 
     # -- writers ---------------------------------------------------------------
 
@@ -62,7 +78,8 @@ class RunStore(Protocol):
         ...
 
     def record_task_events(self, events: Sequence[Mapping[str, Any]]) -> None:
-        """Apply many ``TaskEvent``s in one transaction: upsert task runs, append transitions."""
+        """Apply many ``TaskEvent``s in one transaction: upsert task runs, append transitions, and record
+        the persisted results some carry."""
         ...
 
     def record_logs(self, records: Sequence[Mapping[str, Any]]) -> None:

@@ -43,7 +43,9 @@ from .convert import (
     task_params,
 )
 from .errors import AmbiguousRunIdError, StoreError
+from .limits import SQLiteLimits
 from .records import TERMINAL_STATES, FlowRunRow, LogRow, TaskRunRow, TransitionRow
+from .results import SQLiteResults, record_results
 from .schema import migrate
 
 __all__ = ["SQLiteStore"]
@@ -127,6 +129,9 @@ class SQLiteStore:
         # or collected in the child: closing one could touch the parent's WAL.
         self._abandoned: list[sqlite3.Connection] = []
         self._conn: sqlite3.Connection | None = self._connect()
+        #: Persisted results and resume links (store/results.py), and concurrency limits (store/limits.py).
+        self.results = SQLiteResults(self._read, self._write)
+        self.limits = SQLiteLimits(self._read, self._write)
 
     @property
     def path(self) -> str:
@@ -234,10 +239,13 @@ class SQLiteStore:
         rows = [task_params(event) for event in events]
         if not rows:
             return
+        persisted = [event for event in events if "result" in event]
 
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany(_UPSERT_TASK_RUN, rows)
             conn.executemany(_INSERT_TASK_TRANSITION, rows)
+            if persisted:
+                record_results(conn, persisted)
 
         self._write(work)
 

@@ -1,7 +1,8 @@
 """The ``daskflow`` command (also ``python -m orchestrator``).
 
 Commands: ``run PATH:FLOW`` and ``demo`` (``run.py``), ``runs ls|show|logs``
-(``runs.py``), ``bench PATH:FLOW`` (``bench.py``). Exit codes: 0 when the run
+(``runs.py``), ``bench PATH:FLOW`` (``bench.py``), ``cache ls|clear``
+(``cache.py``) and ``concurrency set|ls|rm`` (``concurrency.py``). Exit codes: 0 when the run
 completed (or the command worked), 1 when the run failed, 2 on a usage error,
 which is one line on stderr.
 """
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from ...records.errors import OrchestratorError
-from . import bench, run, runs
+from . import bench, cache, concurrency, run, runs
 from .usage import USAGE_EXIT, UsageError
 
 __all__ = ["build_parser", "main"]
@@ -25,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_parsers(commands)
     runs.add_parsers(commands)
     bench.add_parsers(commands)
+    cache.add_parsers(commands)
+    concurrency.add_parsers(commands)
     return parser
 
 
