@@ -67,10 +67,6 @@ def _fs(url: str) -> tuple[Any, str]:
     return fs, str(path)
 
 
-def _url(fs: Any, path: str) -> str:
-    return str(fs.unstrip_protocol(path))
-
-
 def location_for(root: str, key: str) -> str:
     """The URL of the result with cache key ``key`` under ``root``."""
     return f"{root.rstrip('/')}/{key[:2]}/{key}{_SUFFIX}"
@@ -172,15 +168,16 @@ def read_header(location: str) -> ResultRecord | None:
 
 
 def scan_results(root: str) -> Iterator[str]:
-    """The location of every result file under ``root``."""
+    """The location of every result file under ``root``, spelt as ``location_for`` spells it."""
     try:
-        fs, path = _fs(root)
-        found = fs.find(path)
+        fs, base = _fs(root)
+        found = fs.find(base)
     except (OSError, ValueError):
         return
-    for item in found:
-        if str(item).endswith(_SUFFIX):
-            yield _url(fs, str(item))
+    base = base.rstrip("/")
+    for item in map(str, found):
+        if item.endswith(_SUFFIX) and item.startswith(base + "/"):
+            yield f"{root.rstrip('/')}/{item[len(base) + 1 :]}"
 
 
 def delete_result(location: str) -> bool:
