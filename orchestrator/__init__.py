@@ -28,10 +28,13 @@ from .engine.futures import TaskFuture, allow_failure, flatten, unmapped
 from .engine.observers import install_run_display as _install_run_display
 from .records.display import install_renderers as _install_renderers
 from .records.errors import (
+    CacheKeyWarning,
     ExecutorError,
     FlowDefinitionError,
     FlowRunFailed,
     OrchestratorError,
+    ResultStorageUnavailable,
+    ResumeError,
     SchedulerUnreachable,
     Skip,
     TaskRunNotCompleted,
@@ -62,6 +65,7 @@ _install_renderers(_VIEW_RENDERERS)
 _install_run_display(_live_progress)
 
 __all__ = [
+    "CacheKeyWarning",
     "DaskExecutor",
     "DaskGraph",
     "Executor",
@@ -76,6 +80,8 @@ __all__ = [
     "NoRunContext",
     "OrchestratorError",
     "Parameter",
+    "ResultStorageUnavailable",
+    "ResumeError",
     "SchedulerUnreachable",
     "Skip",
     "State",

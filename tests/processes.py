@@ -7,7 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 #: The ``dask`` command of this interpreter's environment.
@@ -52,8 +52,14 @@ class DaskProcesses:
         self.scheduler = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir)
 
     def start_worker(
-        self, name: str, nthreads: int = 1, extra: Sequence[str] = (), env: Mapping[str, str] | None = None
+        self,
+        name: str,
+        nthreads: int = 1,
+        extra: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        launcher: Callable[[list[str]], list[str]] | None = None,
     ) -> subprocess.Popen[bytes]:
+        """Start one worker; ``launcher`` may wrap its command (it must ``exec`` it, keeping the PID)."""
         argv = [
             DASK,
             "worker",
@@ -68,6 +74,8 @@ class DaskProcesses:
             name,
             *extra,
         ]
+        if launcher is not None:
+            argv = launcher(argv)
         process = subprocess.Popen(
             argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir, env={**os.environ, **(env or {})}
         )

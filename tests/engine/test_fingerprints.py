@@ -90,7 +90,8 @@ def test_the_source_is_the_one_seen_at_decoration(tmp_path: Path) -> None:
     """Editing the file after the task was decorated does not change its fingerprint: the old code is what runs."""
     module = load(tmp_path)
     before = fingerprint(module.untouched.with_options(cache_version=1))
-    (tmp_path / "fp_tasks.py").write_text(MODULE.format(factor=2, offset=1, extra="").replace("return x\n", "return -x\n"))
+    edited = MODULE.format(factor=2, offset=1, extra="").replace("return x\n", "return -x\n")
+    (tmp_path / "fp_tasks.py").write_text(edited)
     assert fingerprint(module.untouched.with_options(cache_version=1)) == before
 
 

@@ -61,7 +61,7 @@ def test_result_storage_takes_urls_and_makes_paths_absolute(tmp_path: Path, monk
 
     assert flow(result_storage="s3://bucket/prefix/")(body).options.result_storage == "s3://bucket/prefix"
     assert flow(result_storage="shared")(body).options.result_storage == (tmp_path / "shared").as_uri()
-    with pytest.raises(FlowDefinitionError, match="flow 'body': result_storage .* needs an absolute path"):
+    with pytest.raises(FlowDefinitionError, match=r"flow 'body': result_storage .* needs an absolute path"):
         flow(result_storage="file://relative/path")(body)
-    with pytest.raises(FlowDefinitionError, match="flow 'body': persist_result is True, False or None"):
+    with pytest.raises(FlowDefinitionError, match=r"flow 'body': persist_result is True, False or None"):
         flow(persist_result="always")(body)
