@@ -123,7 +123,9 @@ def test_editing_a_task_body_or_a_global_it_uses_is_a_miss(
     flow_of(write_flows(tmp_path), "pipeline").run(str(ledger), executor=dask_executor)
     assert len(ran(ledger)) == 5
 
-    edited_body = flow_of(write_flows(tmp_path, combine_extra="+ 0"), "pipeline").run(str(ledger), executor=dask_executor)
+    edited_body = flow_of(write_flows(tmp_path, combine_extra="+ 0"), "pipeline").run(
+        str(ledger), executor=dask_executor
+    )
     assert ran(ledger)[5:] == ["combine"]  # produce hit; combine's code changed
     assert edited_body.by_name("combine").state is StateType.COMPLETED
 

@@ -13,7 +13,7 @@ from orchestrator import Task, TaskOptions
 from orchestrator.engine.fingerprints import task_fingerprint
 from orchestrator.worker.tokens import NotDeterministic
 
-MODULE = '''
+MODULE = """
 import threading
 from orchestrator import task
 
@@ -45,7 +45,7 @@ def inputs_only(x: int) -> int:
 def locked(x: int) -> int:
     with LOCK:
         return x
-'''
+"""
 
 
 def load(tmp_path: Path, name: str = "fp_tasks", factor: int = 2, offset: int = 1, extra: str = "") -> types.ModuleType:
