@@ -223,13 +223,15 @@ class LocalLimiter:
             granted = self.table.request(request)
         if not granted:
             on_wait()
-            with self._changed:
-                while self.table.status(request.holder) != "granted":
-                    if cancelled():
-                        self.table.release(request.holder)
-                        self._changed.notify_all()
-                        raise SlotWaitAbandoned()
-                    self._changed.wait(POLL)
+            try:
+                with self._changed:
+                    while self.table.status(request.holder) != "granted":
+                        if cancelled():
+                            raise SlotWaitAbandoned()
+                        self._changed.wait(POLL)
+            except BaseException:  # abandoned, or Ctrl-C in a synchronous run: leave the queue
+                self._release(request.holder)
+                raise
         return _LocalLease(self, request.holder)
 
     def _release(self, holder: str) -> None:

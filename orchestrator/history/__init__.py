@@ -2,7 +2,8 @@
 
 Owns ``recorder`` (records a flow run as it happens: events to a writer
 child, heartbeats, the run's end) and ``store/`` (the ``RunStore`` protocol,
-the SQLite store, its schema and migrations, and the writer child). The CLI
+the SQLite store, its schema and migrations, the writer child, and the
+records of persisted results, resumed runs and concurrency limits). The CLI
 and the dashboard read the store.
 
 May import: ``orchestrator.records`` and ``executors``. The store itself
