@@ -138,8 +138,11 @@ def test_concurrency_ls_with_an_address_shows_who_holds_the_slots(
     holding = load_flow(f"{flows}:holding")
     executor = DaskExecutor(cluster=local_cluster)
     outcome: dict[str, Any] = {}
-    limited = {"db": 1}
-    runner = threading.Thread(target=lambda: outcome.update(run=holding.run(3.0, executor=executor, concurrency=limited)))
+
+    def run() -> None:
+        outcome["run"] = holding.run(3.0, executor=executor, concurrency={"db": 1})
+
+    runner = threading.Thread(target=run)
     runner.start()
     try:
         deadline = time.monotonic() + 120
