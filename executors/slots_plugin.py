@@ -7,10 +7,16 @@ cluster shares one ``SlotTable`` (``executors.slots``).
 
 * **Acquiring.** A task asks the scheduler once (``daskflow_slots_acquire``,
   no waiting). If it must wait, it ``secede``\\ s, so its worker thread runs
-  other tasks meanwhile, asks again with a bounded wait until granted, and
-  ``rejoin``\\ s. The holder is the run, the task key, the attempt and the
-  worker, plus the Dask key actually processing (the same key unless tasks
-  were fused).
+  other tasks meanwhile, and asks again with a bounded wait until granted.
+  It then runs in its own thread without rejoining the pool: a rejoin could
+  wait for a pool thread while holding the slot, and deadlock against tasks
+  waiting in those threads for that very slot. Extra threads are therefore
+  the tasks holding slots (at most the limits) plus the waiters; so that a
+  flood of waiters cannot grow a worker by thousands of threads, at most
+  ``nthreads`` of a worker's waiters secede, and the rest wait in their
+  pool thread (which makes Dask stop sending that worker more tasks). The
+  holder is the run, the task key, the attempt and the worker, plus the
+  Dask key actually processing (the same key unless tasks were fused).
 * **Liveness comes from the scheduler's own view, never from the task.** A
   slot is freed when its attempt ends (``daskflow_slots_release``, sent
   without waiting), when its Dask key leaves ``processing`` (done, erred,
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -141,6 +148,28 @@ async def _send_release(worker: Any, holder: str) -> None:
         await worker.scheduler.daskflow_slots_release(holder=holder)
 
 
+class _Seceded:
+    """How many of this process's slot waiters seceded, so that at most ``nthreads`` do."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def enter(self, cap: int) -> bool:
+        with self._lock:
+            if self._count >= cap:
+                return False
+            self._count += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self._count -= 1
+
+
+_SECEDED = _Seceded()
+
+
 class DaskLimiter:
     """Takes slots from the scheduler plugin, for a task running on this Dask worker."""
 
@@ -154,7 +183,7 @@ class DaskLimiter:
         on_wait: Callable[[], None],
         cancelled: Callable[[], bool],
     ) -> Lease:
-        from distributed import rejoin, secede
+        from distributed import secede
 
         worker = self.worker
         holder_id = uuid.uuid4().hex
@@ -162,7 +191,9 @@ class DaskLimiter:
         if self._ask(holder_id, limits, info, 0.0) == "granted":
             return _DaskLease(worker, holder_id)
         on_wait()
-        secede()  # the worker's thread runs other tasks while this one waits
+        seceded = _SECEDED.enter(int(getattr(worker, "nthreads", 1) or 1))
+        if seceded:
+            secede()  # the worker's thread runs other tasks while this one waits
         try:
             while True:
                 status = self._ask(holder_id, limits, info, WAIT)
@@ -172,7 +203,8 @@ class DaskLimiter:
                     _DaskLease(worker, holder_id).release()
                     raise SlotWaitAbandoned()
         finally:
-            rejoin()
+            if seceded:
+                _SECEDED.leave()
 
     def _ask(self, holder: str, limits: Mapping[str, int], info: Mapping[str, Any], wait: float) -> str:
         from distributed.utils import sync

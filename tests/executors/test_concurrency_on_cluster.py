@@ -60,6 +60,19 @@ def hog(ledger: str, seconds: int) -> int:
     return seconds
 
 
+@task(tags={"db"})
+def threads_now(i: int) -> tuple[int, int]:
+    import threading
+
+    time.sleep(0.05)
+    return os.getpid(), threading.active_count()
+
+
+@flow
+def flood(n: int = 80) -> list[tuple[int, int]]:
+    return threads_now.map(range(n))
+
+
 @flow
 def queries(ledger: str, n: int = 20, seconds: float = 0.3) -> list[int]:
     return query.map(unmapped(ledger), range(n), unmapped(seconds))
@@ -147,6 +160,19 @@ def test_twenty_db_tasks_with_limit_two_on_sixteen_threads_overlap_exactly_two(
     assert max_overlap(ledger.intervals()) == 2
     assert len({pid for _, _, pid in ledger.starts()}) > 1  # the work did spread over the workers
     assert executor.slot_snapshot() == {}  # every slot was given back
+
+
+def test_a_flood_of_waiting_tasks_does_not_grow_the_workers_by_a_thread_each(
+    cluster: DaskProcesses, flows: Path, home: Path
+) -> None:
+    """80 db tasks under a limit of 1 on 4 x 4 threads: a worker's threads grow by at most its seceded waiters."""
+    run = flow_of(flows, "flood").run(executor=DaskExecutor(address=cluster.address), concurrency={"db": 1})
+    assert run.is_completed, run.message
+    by_worker: dict[int, list[int]] = {}
+    for pid, threads in run.value:
+        by_worker.setdefault(pid, []).append(threads)
+    # Without a cap each of a worker's ~20 waiters would add a thread; with it at most its 4 threads' worth do.
+    assert all(max(counts) - min(counts) <= 4 + 1 for counts in by_worker.values()), by_worker
 
 
 def test_two_concurrent_runs_from_two_drivers_share_one_stored_limit(
