@@ -102,7 +102,7 @@ def main() -> None:
     home = tempfile.mkdtemp(prefix="daskflow-bench-")
     os.environ["DASKFLOW_HOME"] = home
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0", processes=True
     ) as cluster:
         executor = DaskExecutor(cluster=cluster)
         executor.start()

@@ -8,7 +8,9 @@ Which cluster, in order of precedence:
 2. ``cluster=`` any Dask cluster manager object, or ``cluster_class=`` plus
    ``cluster_kwargs=`` (and optionally ``adapt=``) to create one;
 3. otherwise an embedded ``LocalCluster`` sized to the machine, started once
-   per process, shared by every run, and closed at exit.
+   per process, shared by every run, and closed at exit. Its worker processes
+   do not re-run the user's script (``executors.main_guard``), so a script
+   that calls a flow without ``if __name__ == "__main__":`` works.
 
 Clients are cached per address, so re-running a notebook cell reuses the open
 connection. The first connection to an address (or to a cluster object's
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base import Annotations, EventHandler, Executor, Graph, Handle
 from .errors import ExecutorError, SchedulerUnreachable
+from .main_guard import skip_main_import
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -104,6 +107,8 @@ class DaskExecutor(Executor):
         if self._client is not None and self._client.status == "running":
             return
         with _LOCK:
+            # Clusters started here spawn worker processes: they must not re-run the user's script.
+            skip_main_import()
             address = self.address or os.environ.get("DASKFLOW_ADDRESS") or _dask_config_address()
             if self.cluster is not None:
                 self._client = self._new_client(self.cluster)

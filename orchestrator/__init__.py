@@ -22,7 +22,7 @@ from executors import Executor, LocalExecutor, VersionMismatchWarning
 from .authoring.conditional import case, ifelse, merge
 from .authoring.flows import Flow, flow
 from .authoring.prefect1 import Parameter
-from .authoring.tasks import Task, task
+from .authoring.tasks import Task, tags, task
 from .authoring.to_dask import DaskGraph, to_dask
 from .engine.futures import TaskFuture, allow_failure, flatten, unmapped
 from .engine.observers import install_run_display as _install_run_display
@@ -53,6 +53,7 @@ from .records.triggers import (
     any_successful,
     not_all_skipped,
 )
+from .views.console import console_logs as _console_logs
 from .views.notebook import live_progress as _live_progress
 from .views.renderers import VIEW_RENDERERS as _VIEW_RENDERERS
 from .views.visualize import GraphView
@@ -63,6 +64,7 @@ from .worker.run_logs import NoRunContext, get_run_logger
 # The views sit above every other layer; the lower ones reach them through these two registries.
 _install_renderers(_VIEW_RENDERERS)
 _install_run_display(_live_progress)
+_install_run_display(_console_logs)
 
 __all__ = [
     "CacheKeyWarning",
@@ -111,6 +113,7 @@ __all__ = [
     "ifelse",
     "merge",
     "not_all_skipped",
+    "tags",
     "task",
     "to_dask",
     "unmapped",

@@ -12,6 +12,8 @@ from pathlib import Path
 
 #: The ``dask`` command of this interpreter's environment.
 DASK = str(Path(sys.executable).parent / "dask")
+#: Where the HTTP servers of test schedulers and workers listen: loopback, any free port.
+LOOPBACK_ANY = "127.0.0.1:0"
 
 
 def free_port() -> int:
@@ -48,7 +50,8 @@ class DaskProcesses:
         self._log = log.open("ab")
 
     def start_scheduler(self) -> None:
-        argv = [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"]
+        # Not --no-dashboard: that still serves /health and /metrics on 0.0.0.0:8787. Loopback only.
+        argv = [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--dashboard-address", LOOPBACK_ANY]
         self.scheduler = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir)
 
     def start_worker(
@@ -67,7 +70,8 @@ class DaskProcesses:
             "--host",
             "127.0.0.1",
             "--no-nanny",
-            "--no-dashboard",
+            "--dashboard-address",
+            LOOPBACK_ANY,
             "--nthreads",
             str(nthreads),
             "--name",

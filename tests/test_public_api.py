@@ -84,3 +84,13 @@ def test_import_orchestrator_stays_free_of_distributed_and_pydantic() -> None:
     code = "import sys, orchestrator; print(sorted(m for m in ('distributed', 'pydantic') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_the_daskflow_command_points_at_the_cli() -> None:
+    """The installed ``daskflow`` console script loads the CLI's ``main`` (what pip wrote from pyproject.toml)."""
+    from importlib.metadata import entry_points
+
+    from orchestrator.views.cli import main
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "daskflow"]
+    assert script.load() is main

@@ -23,7 +23,9 @@ from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
 from executors import Executor
 
 from ..engine.context import current_engine
+from ..engine.futures import resolve_futures
 from ..engine.observers import observing
+from ..engine.outcome import FAILURES_FAIL, Outcome
 from ..engine.run_engine import RunEngine
 from ..engine.run_settings import prepare_run
 from ..engine.shipping import ship_modules
@@ -114,24 +116,38 @@ class Flow(Generic[P, R]):
             )
         settings = prepare_run(self.name, self.options, resume, concurrency)
         ship_modules(self.options.ship_modules)
-        engine = RunEngine(self.name, params, chosen, timeout=self.options.timeout, settings=settings)
-        body = flow_prints(functools.partial(self.fn, **params), self.options.log_prints)
+        engine = RunEngine(
+            self.name, params, chosen, timeout=self.options.timeout, outcome=self._outcome(),
+            log_level=cast("int | None", self.options.log_level),  # FlowOptions stores the number
+            settings=settings,
+        )  # fmt: skip
+        body = flow_prints(self._body(params), self.options.log_prints, echo=not engine.console)
         # The run store record, heartbeats and the CLI's progress display; live progress in notebooks.
         with observing(engine, self.options.progress):
             run = engine.execute(body)
         run_flow_hooks(self, run)
         return run
 
+    def _body(self, params: dict[str, Any]) -> Callable[[], Any]:
+        """The run's body: the function on the validated parameters (Prefect-style flows add their semantics)."""
+        return functools.partial(cast("Callable[..., Any]", self.fn), **params)
+
+    def _outcome(self) -> Outcome:
+        """How this flow's runs are decided (orchestrator.engine.outcome); Prefect-style flows bring their own."""
+        return FAILURES_FAIL
+
     def _run_as_subflow(self, parent: RunEngine, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        # Parameters are validated values: futures of the parent's tasks are resolved first.
+        args, kwargs = resolve_futures((args, kwargs))
         params = self.parameters.validate(args, kwargs)
         parent.run.subflows.append(self.name)
-        return cast("Callable[..., Any]", self.fn)(**params)
+        return self._body(params)()
 
     def compile(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The Dask graph (key -> ``dask.task_spec.Task``) of a static flow, without running it."""
         params = self.parameters.validate(args, kwargs)
         engine = RunEngine(self.name, params, None, compile_only=True)
-        engine.compile_body(lambda: cast("Callable[..., Any]", self.fn)(**params))
+        engine.compile_body(self._body(params))
         return engine.compiled
 
     def visualize(self, *args: Any, **kwargs: Any) -> Any:

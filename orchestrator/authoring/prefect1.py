@@ -33,12 +33,22 @@ from typing import TYPE_CHECKING, Any, Literal
 from executors import Executor, LocalExecutor
 
 from ..engine.context import conditions_var, current_engine, engine_var
-from ..engine.futures import NodeTask, TaskFuture, allow_failure, flatten, link, unmapped
+from ..engine.futures import (
+    VALUE_OPERATIONS,
+    NodeTask,
+    TaskFuture,
+    allow_failure,
+    describe_operation,
+    flatten,
+    link,
+    unmapped,
+)
 from ..engine.graph import topological
 from ..engine.run_engine import RunEngine
 from ..records.errors import FlowDefinitionError
 from ..records.options import FlowOptions, make_options
 from ..records.runs import FlowRun
+from . import block_operators
 from .flows import Flow
 from .parameters import ParameterValidator
 from .tasks import Task, pop_wait_for
@@ -73,6 +83,40 @@ class Parameter:
     def __repr__(self) -> str:
         shown = "required" if self.required else f"default={self.default!r}"
         return f"<Parameter {self.name!r} {shown}>"
+
+    # A Parameter has no value until the flow runs: in a block its operators build tasks, like a
+    # call's placeholder (orchestrator.authoring.block_operators); elsewhere they raise.
+    def __eq__(self, other: object) -> bool:
+        return self is other if isinstance(other, Parameter) else self._operate("__eq__", (other,))
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other if isinstance(other, Parameter) else self._operate("__ne__", (other,))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def _operate(self, operation: str, args: tuple[Any, ...]) -> Any:
+        engine = current_engine()
+        if isinstance(engine, BlockRecorder):
+            return engine.operate(self, operation, args)
+        message = (
+            f"{describe_operation(operation)} on Parameter {self.name!r} needs its value, which exists only when "
+            "its flow runs: use it inside a `with Flow(...)` block, or in a task"
+        )
+        raise FlowDefinitionError(message)
+
+
+def _parameter_operation(name: str) -> Any:
+    def operate(self: Parameter, *args: Any) -> Any:
+        return self._operate(name, args)
+
+    operate.__name__ = name
+    return operate
+
+
+for _name in VALUE_OPERATIONS:
+    setattr(Parameter, _name, _parameter_operation(_name))
+del _name
 
 
 class _Op:
@@ -134,6 +178,11 @@ class BlockRecorder(RunEngine):
         if isinstance(item, Task):
             return self.block._node_of(item)
         return super().node_of(item)
+
+    def operate(self, future: Any, operation: str, args: tuple[Any, ...]) -> Any:
+        """Operators on placeholders (and Parameters) build tasks (orchestrator.authoring.block_operators)."""
+        nout = future.task.options.nout if isinstance(future, TaskFuture) else None
+        return block_operators.build(future, operation, args, nout)
 
     def depend(self, downstream: TaskFuture[Any], upstream: TaskFuture[Any]) -> None:
         if upstream._engine is not self or downstream._engine is not self:
@@ -203,6 +252,10 @@ class FlowBlock(Flow[..., Any]):
         """The engine that records this block's calls (what ``task.set_upstream(..., flow=)`` links through)."""
         return self._recorder
 
+    #: Whether a run returns the value of every call, not just the terminal ones (Prefect 1's
+    #: flow.run() kept every result; compat flows need them for ``state.result[task]``).
+    returns_every_call = False
+
     def __init__(self, name: str, **options: Any) -> None:
         if not isinstance(name, str) or not name:
             raise FlowDefinitionError(f'Flow("name") takes the flow\'s name as a non-empty string, got {name!r}')
@@ -238,6 +291,10 @@ class FlowBlock(Flow[..., Any]):
         name: str,
     ) -> TaskFuture[Any]:
         graph = self._graph
+        # Prefect 1: a task object passed itself, not called, stands for its (one) call's result.
+        args = tuple(self._node_of(a) if isinstance(a, Task) else a for a in args)
+        kwargs = {k: self._node_of(v) if isinstance(v, Task) else v for k, v in kwargs.items()}
+        wait_for = [self._node_of(w) if isinstance(w, Task) else w for w in wait_for]
         for leaf in _leaves((args, kwargs, wait_for)):
             if isinstance(leaf, Parameter):
                 self._add_parameter(leaf)
@@ -287,6 +344,11 @@ class FlowBlock(Flow[..., Any]):
                 node = self._graph.task_nodes[task] = task._call((), {})
         return node
 
+    def terminal_calls(self) -> list[TaskFuture[Any]]:
+        """The calls no other call uses (as arguments or upstreams): Prefect 1's default reference tasks."""
+        used = {id(leaf) for op in self._graph.ops for leaf in _leaves((op.args, op.kwargs, op.wait_for))}
+        return [op.future for op in self._graph.ops if id(op.future) not in used]
+
     def add_task(self, task: Task[Any, Any]) -> TaskFuture[Any]:
         """Prefect 1: add ``task`` (called with no arguments) to the flow; returns its call."""
         return self._node_of(task)
@@ -326,13 +388,15 @@ class FlowBlock(Flow[..., Any]):
         for op in topological(graph.ops, deps, lambda op: repr(op.name)):
             args = _substitute(op.args, real, params)
             kwargs = _substitute(op.kwargs, real, params)
-            wait_for: list[TaskFuture[Any]] = []
-            for leaf in _leaves(op.wait_for):
-                if type(leaf) is TaskFuture:
-                    used.add(leaf)
-                    value = real[leaf]
-                    wait_for.extend(value if isinstance(value, list) else [value])
-            for leaf in _leaves((op.args, op.kwargs)):
+            wait_for: list[Any] = []
+            for item in op.wait_for:
+                if isinstance(item, Parameter):
+                    continue  # a value, known before anything runs: nothing to wait for
+                allowed = isinstance(item, allow_failure)
+                value = real[item.future if allowed else item]
+                for future in value if isinstance(value, list) else [value]:
+                    wait_for.append(allow_failure(future) if allowed else future)
+            for leaf in _leaves((op.args, op.kwargs, op.wait_for)):
                 if type(leaf) is TaskFuture:
                     used.add(leaf)
             if wait_for:
@@ -342,7 +406,7 @@ class FlowBlock(Flow[..., Any]):
             else:
                 real[op.future] = op.task._call(args, kwargs, op.name)
         # Like Prefect 1's reference tasks: the terminal calls are what the run returns.
-        return {op.future: real[op.future] for op in graph.ops if op.future not in used}
+        return {op.future: real[op.future] for op in graph.ops if self.returns_every_call or op.future not in used}
 
     def run(  # type: ignore[override]
         self, parameters: Mapping[str, Any] | None = None, *, executor: Executor | None = None, **kwargs: Any
@@ -354,7 +418,7 @@ class FlowBlock(Flow[..., Any]):
     def with_options(self, **changes: Any) -> FlowBlock:
         """A copy of this flow, sharing its recorded graph, with some options changed."""
         options = make_options(FlowOptions, f"flow {self.name!r}", self.options, changes)
-        copy = FlowBlock(options.name)
+        copy = type(self)(options.name)
         copy.options = options
         copy._graph = self._graph
         copy._refresh_parameters()

@@ -5,31 +5,39 @@ once and ``t.map(...)`` a list of them. Outside any flow, calling a task runs
 it right away through the same state layer (retries and timeout apply) and
 returns its value. ``t.fn`` is the undecorated function.
 
-Inside ``case(...)`` blocks (orchestrator.authoring.conditional) every call
-also waits for the blocks' hidden condition nodes, and inside a Prefect 1
+Inside ``with tags("db", ...):`` every call gets those tags too (Dask
+annotations, concurrency limits). Inside ``case(...)`` blocks
+(orchestrator.authoring.conditional) every call also waits for the blocks'
+hidden condition nodes, and inside a Prefect 1
 ``with Flow(...)`` block calls and maps are recorded for replay
 (orchestrator.authoring.prefect1), through the engine the block installs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import copy
+import dataclasses
 import functools
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from ..engine.context import conditions_var, current_engine
 from ..engine.fingerprints import SourceRef, capture_source
-from ..engine.futures import MappedItem, TaskFuture, flatten, link, unmapped
+from ..engine.futures import MappedItem, TaskFuture, allow_failure, flatten, link, unmapped
 from ..records.errors import FlowDefinitionError
 from ..records.options import TaskOptions, make_options
-from ..worker.serialization import TaskSpec
+from ..records.states import State
+from ..worker.serialization import INLINE, TaskSpec
 from ..worker.state_layer import run_inline
 
-__all__ = ["Task", "pop_wait_for", "task"]
+__all__ = ["Task", "pop_wait_for", "tags", "task"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+TaskT = TypeVar("TaskT", bound="Task[Any, Any]")
 
 _RESERVED = ("wait_for", "upstream_tasks")
 _inline_counter = iter(range(1 << 62))
@@ -39,15 +47,20 @@ _inline_lock = threading.Lock()
 class Task(Generic[P, R]):
     """A function made into a task; see the module docstring for how calls behave."""
 
-    def __init__(self, fn: Callable[P, R], options: TaskOptions, source: SourceRef | None = None) -> None:
+    def __init__(self, fn: Callable[P, R], options: TaskOptions) -> None:
         if not callable(fn):
             raise FlowDefinitionError(f"@task decorates a function, got {type(fn).__name__}")
         self.fn = fn
+        functools.update_wrapper(self, fn)
+        #: The source as decorated, for cache keys: an edit made since does not change what runs.
+        self.source: SourceRef | None = capture_source(fn)
+        #: The task this one was copied from (``with_options``, ``tags``), or itself.
+        self.origin: Task[Any, Any] = self
+        self._set_options(options)
+
+    def _set_options(self, options: TaskOptions) -> None:
         self.options = options
         self.name = options.name
-        #: The source as decorated, for cache keys: an edit made since does not change what runs.
-        self.source = source if source is not None else capture_source(fn)
-        functools.update_wrapper(self, fn)
         annotations: dict[str, Any] = {}
         if options.priority:
             annotations["priority"] = options.priority
@@ -57,10 +70,28 @@ class Task(Generic[P, R]):
             annotations["tags"] = sorted(options.tags)
         #: Dask annotations for every call of this task (``None`` when there are none).
         self.annotations: Mapping[str, Any] | None = annotations or None
+        #: Copies of this task with extra tags, one per tag set, made for calls inside ``tags(...)``.
+        self._tagged: dict[frozenset[str], Task[P, R]] = {}
 
     def with_options(self, **changes: Any) -> Task[P, R]:
         """A copy of this task with some options changed."""
-        return Task(self.fn, make_options(TaskOptions, f"task {self.name!r}", self.options, changes), self.source)
+        return self._copy(make_options(TaskOptions, f"task {self.name!r}", self.options, changes))
+
+    def _copy(self: TaskT, options: TaskOptions) -> TaskT:
+        """This task with other options; subclasses keep their class and their own attributes."""
+        copied = copy.copy(self)
+        copied._set_options(options)
+        copied.origin = self.origin
+        return copied
+
+    def _with_tags(self, extra: frozenset[str]) -> Task[P, R]:
+        """This task with ``extra`` tags too; the same object for the same tags, so specs ship once per run."""
+        if extra <= self.options.tags:
+            return self
+        tagged = self._tagged.get(extra)
+        if tagged is None:
+            tagged = self._tagged[extra] = self._copy(dataclasses.replace(self.options, tags=self.options.tags | extra))
+        return tagged
 
     def __repr__(self) -> str:
         return f"<Task {self.name!r}>"
@@ -99,17 +130,22 @@ class Task(Generic[P, R]):
         if conditions:
             wait_for = [*(wait_for or ()), *conditions]
         engine = current_engine()
+        extra = _TAGS.get()
+        task = self._with_tags(extra) if extra else self
         if engine is None:
             if wait_for:
                 raise FlowDefinitionError(f"task {self.name!r}: wait_for= only means something inside a flow")
-            return self._run_now(args, kwargs)
-        return engine.add(self, args, kwargs, wait_for, name or self.name)
+            return task._run_now(args, kwargs)
+        return engine.add(task, args, kwargs, wait_for, name or self.name)
 
     def _run_now(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
+        return self._run_now_state(args, kwargs).result()  # type: ignore[no-any-return]
+
+    def _run_now_state(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> State:
+        """Run one call here and now, through the state layer; its final State."""
         with _inline_lock:
             token = f"inline-{next(_inline_counter)}"
-        spec = TaskSpec.build(token, self, "", "")
-        return run_inline(spec, self.name, args, kwargs).result()  # type: ignore[no-any-return]
+        return run_inline(TaskSpec.build(token, self, INLINE), self.name, args, kwargs)
 
     def map(self, *args: Any, **kwargs: Any) -> list[Any]:
         """One call per item of the iterable arguments; wrap an argument in ``unmapped`` to pass it whole.
@@ -188,6 +224,25 @@ class Task(Generic[P, R]):
         return list(value)
 
 
+_TAGS: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("daskflow_tags", default=frozenset())
+
+
+@contextlib.contextmanager
+def tags(*names: str) -> Iterator[None]:
+    """``with tags("db", "nightly"):`` -- every task call inside the block gets these tags too.
+
+    Blocks nest (the tags add up). Tags become Dask annotations of the calls,
+    like ``@task(tags=...)``.
+    """
+    if not all(isinstance(n, str) and n for n in names):
+        raise FlowDefinitionError(f"tags() takes tag names as non-empty strings, got {names!r}")
+    token = _TAGS.set(_TAGS.get() | frozenset(names))
+    try:
+        yield
+    finally:
+        _TAGS.reset(token)
+
+
 def pop_wait_for(name: str, kwargs: dict[str, Any]) -> list[TaskFuture[Any]] | None:
     """Take ``wait_for=`` and ``upstream_tasks=`` out of a call's keyword arguments, as one list."""
     found: list[TaskFuture[Any]] | None = None
@@ -195,7 +250,7 @@ def pop_wait_for(name: str, kwargs: dict[str, Any]) -> list[TaskFuture[Any]] | N
         value = kwargs.pop(reserved, None)
         if value is None:
             continue
-        if isinstance(value, TaskFuture):
+        if isinstance(value, (TaskFuture, allow_failure)):
             value = [value]
         if not isinstance(value, (list, tuple, set)):
             raise FlowDefinitionError(

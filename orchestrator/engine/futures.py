@@ -17,8 +17,8 @@ pending node).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, Protocol, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from ..records.errors import FlowDefinitionError
 from ..records.states import State
@@ -33,12 +33,15 @@ if TYPE_CHECKING:
 __all__ = [
     "MappedItem",
     "NodeTask",
+    "VALUE_OPERATIONS",
     "TaskFuture",
     "allow_failure",
     "collect_futures",
+    "describe_operation",
     "flatten",
     "link",
     "replace_futures",
+    "resolve_futures",
     "unmapped",
 ]
 
@@ -119,24 +122,75 @@ class TaskFuture(Generic[R]):
         """Make ``downstream`` calls wait for this one (Prefect 1 style); they must not be submitted yet."""
         link(self._engine, self, downstream=downstream)
 
-    def _misuse(self, what: str) -> NoReturn:
-        message = (
-            f"{what} of a TaskFuture for task {self.name!r} is not its value: the task has not run yet. "
-            f"Call .result() to run it and get the value"
-        )
-        raise FlowDefinitionError(message)
+    # -- value questions --------------------------------------------------------
+    # A TaskFuture is a placeholder for a value that does not exist yet, so every operation that
+    # needs the value goes to its engine (``RunEngine.operate``): a flow run raises a TypeError that
+    # says to call .result(), and a Prefect 1 block builds a task for it (``x + y``, ``a[0]``).
+    # Only identity questions are answered here: futures compare and hash by identity, like
+    # concurrent.futures, so they work in sets, dicts and ``in`` over a list of futures.
 
-    def __bool__(self) -> bool:
-        self._misuse("bool()")
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TaskFuture):
+            return self is other
+        return self._engine.operate(self, "__eq__", (other,))  # type: ignore[no-any-return]
 
-    def __len__(self) -> int:
-        self._misuse("len()")
+    def __ne__(self, other: object) -> bool:
+        if isinstance(other, TaskFuture):
+            return self is not other
+        return self._engine.operate(self, "__ne__", (other,))  # type: ignore[no-any-return]
 
-    def __iter__(self) -> Iterator[Any]:
-        self._misuse("iterating")
+    def __hash__(self) -> int:
+        return id(self)
 
     def __repr__(self) -> str:
         return f"<TaskFuture {self.name!r} key={self.key!r}>"
+
+
+def _value_question(name: str) -> Any:
+    def ask(self: TaskFuture[Any], *args: Any) -> Any:
+        return self._engine.operate(self, name, args)
+
+    ask.__name__ = name
+    return ask
+
+
+#: Operations that need a future's value: each goes to the future's engine (see TaskFuture).
+VALUE_OPERATIONS: tuple[str, ...] = (
+    "__bool__", "__len__", "__iter__", "__contains__", "__getitem__", "__str__", "__format__",
+    "__int__", "__float__", "__complex__", "__index__", "__round__",
+    "__lt__", "__le__", "__gt__", "__ge__",
+    "__add__", "__sub__", "__mul__", "__matmul__", "__truediv__", "__floordiv__", "__mod__", "__pow__",
+    "__lshift__", "__rshift__", "__and__", "__or__", "__xor__", "__divmod__",
+    "__radd__", "__rsub__", "__rmul__", "__rmatmul__", "__rtruediv__", "__rfloordiv__", "__rmod__",
+    "__rpow__", "__rlshift__", "__rrshift__", "__rand__", "__ror__", "__rxor__", "__rdivmod__",
+    "__neg__", "__pos__", "__abs__", "__invert__",
+)  # fmt: skip
+for _name in VALUE_OPERATIONS:
+    setattr(TaskFuture, _name, _value_question(_name))
+del _name
+
+_SYMBOLS = {
+    "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "add": "+", "sub": "-", "mul": "*",
+    "matmul": "@", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**", "lshift": "<<", "rshift": ">>",
+    "and": "&", "or": "|", "xor": "^", "neg": "unary -", "pos": "unary +", "invert": "~",
+}  # fmt: skip
+_CALLS = {
+    "bool": "bool() (an if, while, and/or/not)", "len": "len()", "iter": "iterating (a for loop, unpacking)",
+    "contains": "`in`", "getitem": "indexing", "str": "str()", "format": "formatting (an f-string)",
+    "divmod": "divmod()", "abs": "abs()", "round": "round()",
+}  # fmt: skip
+
+
+def describe_operation(name: str) -> str:
+    """``"__add__"`` -> ``"the + operator"``: how an error message names an operation on a future."""
+    bare = name.strip("_")
+    if bare in _CALLS:
+        return _CALLS[bare]
+    if bare.startswith("r") and bare[1:] in _SYMBOLS:
+        bare = bare[1:]
+    if bare in _SYMBOLS:
+        return f"the {_SYMBOLS[bare]} operator"
+    return f"{bare}()"
 
 
 class unmapped:  # noqa: N801 - lower case like Prefect's, since users write it inline
@@ -210,6 +264,15 @@ def collect_futures(value: Any, out: list[TaskFuture[Any]]) -> None:
     elif isinstance(value, dict):
         for item in value.values():
             collect_futures(item, out)
+
+
+def resolve_futures(value: Any) -> Any:
+    """``value`` with every ``TaskFuture`` inside it replaced by its result (running what is pending)."""
+    found: list[TaskFuture[Any]] = []
+    collect_futures(value, found)
+    if not found:
+        return value
+    return replace_futures(value, {f.key: f.result() for f in found})
 
 
 def replace_futures(value: Any, values: Mapping[str, Any]) -> Any:

@@ -80,9 +80,16 @@ class _TemplateBuilder:
         template.args = tuple(self.convert(a) for a in args)
         template.kwargs = {k: self.convert(v) for k, v in kwargs.items()}
         for future in wait_for or ():
-            if not isinstance(future, TaskFuture):
-                raise FlowDefinitionError(f"wait_for= takes TaskFutures from this flow, got {type(future).__name__}")
-            self.ref(future, False)
+            if isinstance(future, allow_failure):
+                self.ref(future.future, True)  # waited for, even if it failed: left out of the trigger
+            elif isinstance(future, TaskFuture):
+                self.ref(future, False)
+            else:
+                message = (
+                    "wait_for= takes TaskFutures from this flow (or allow_failure(future)), "
+                    f"got {type(future).__name__}"
+                )
+                raise FlowDefinitionError(message)
         return template
 
     def ref(self, future: TaskFuture[Any], raw: bool) -> int:

@@ -48,6 +48,7 @@ thread); ``_on_event`` only updates small records under a lock and never blocks.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 import uuid
@@ -61,14 +62,16 @@ from ..records.errors import FlowDefinitionError, ResultStorageUnavailable
 from ..records.runs import FlowRun, TaskRun
 from ..records.states import SUCCESS_TYPES, TERMINAL_TYPES, State, StateType
 from ..worker import interrupts
-from ..worker.run_logs import flow_logging
-from ..worker.serialization import TaskSpec
+from ..worker.run_logs import console_wanted, flow_logging, run_log_level
+from ..worker.serialization import RunInfo, TaskSpec
 from ..worker.state_layer import error_info
 from . import shipping
+from .builtin_tasks import ITEM
 from .context import engine_var
 from .failures import failure_of, is_connection_loss, lost_scheduler, replace_unpicklable
-from .futures import NodeTask, TaskFuture, collect_futures, replace_futures
+from .futures import NodeTask, TaskFuture, collect_futures, describe_operation, replace_futures
 from .graph import build_template, compile_nodes, topological
+from .outcome import FAILURES_FAIL, Outcome
 from .routing import ROUTER
 from .run_settings import RunSettings
 from .task_plans import TaskPlanner
@@ -100,9 +103,19 @@ class RunEngine:
         executor: Executor | None,
         timeout: float | None = None,
         compile_only: bool = False,
+        outcome: Outcome = FAILURES_FAIL,
+        log_level: int | None = None,
+        console: bool | None = None,
         settings: RunSettings | None = None,
     ) -> None:
         self.run = FlowRun(new_run_id(), flow_name, parameters)
+        self.outcome = outcome
+        #: Whether the driver shows this run's logs on its console (orchestrator.views.console).
+        self.console = console_wanted() if console is None else console
+        #: What every task of the run shares on the worker; the topic is known once the executor starts.
+        self.run_info = RunInfo(
+            self.run.id, "", flow_name, run_log_level(log_level), not self.console, self.run.parameters
+        )
         #: Caching, persisted results, resume and slots of this run's tasks; None plans nothing.
         self.planner = TaskPlanner(settings, self.run.id) if settings is not None else None
         if settings is not None and settings.resume is not None:
@@ -121,7 +134,7 @@ class RunEngine:
         self._specs: dict[int, tuple[NodeTask, TaskSpec]] = {}
         self._inflight: dict[str, Handle] = {}
         #: Nodes user code held at their flush, and so have handles: cancelled too when the run stops.
-        self._held: weakref.WeakSet[TaskFuture[Any]] = weakref.WeakSet()
+        self._held: weakref.WeakSet[TaskFuture[Any]] = weakref.WeakSet()  # futures hash by identity
         #: Set when the last outstanding leaf reports, or any task run reports while ``_awaiting`` > 0.
         self._wake = threading.Event()
         self._awaiting = 0
@@ -178,6 +191,23 @@ class RunEngine:
         )
         raise FlowDefinitionError(message)
 
+    def operate(self, future: TaskFuture[Any], operation: str, args: tuple[Any, ...]) -> Any:
+        """An operation on ``future`` that needs its value (``TaskFuture.__add__``, ``__bool__``...).
+
+        In a flow run the value does not exist yet, and a lazy future must never answer a value
+        question wrongly, so this raises; a Prefect 1 block builds a task for it instead. The one
+        exception is unpacking the result of a task with ``nout``: one ``item`` node per value.
+        """
+        nout = future.task.options.nout
+        if operation == "__iter__" and nout is not None:
+            return iter([self.add(ITEM, (future, i), {}, None, f"{future.name}[{i}]") for i in range(nout)])
+        message = (
+            f"{describe_operation(operation)} on the TaskFuture of task {future.name!r} needs its value, which "
+            "does not exist yet: the task has not run. Call .result() to run it and use the value, "
+            f"as in `{future.task.name}(...).result()`"
+        )
+        raise FlowDefinitionError(message)
+
     def depend(self, downstream: TaskFuture[Any], upstream: TaskFuture[Any]) -> None:
         """Make the pending call ``downstream`` wait for ``upstream``, without passing its value."""
         if upstream._engine is not downstream._engine:
@@ -202,7 +232,7 @@ class RunEngine:
         """Make this the current run while the block runs: task calls add nodes, and the run logger logs here."""
         token = engine_var.set(self)
         try:
-            with flow_logging(self.run.id, self._emit_to_listeners):
+            with flow_logging(self.run.id, self._emit_to_listeners, self.run_info.log_level):
                 yield
         finally:
             engine_var.reset(token)
@@ -225,7 +255,7 @@ class RunEngine:
             if self._ships:
                 shipping.ship_referenced_modules(task.fn)
             plan = self.planner.plan_for(task) if self.planner is not None else None
-            spec = TaskSpec.build(f"{self.run.id}:{len(self._specs)}", task, self._topic, self.run.id, plan)
+            spec = TaskSpec.build(f"{self.run.id}:{len(self._specs)}", task, self.run_info, plan)
             entry = self._specs[id(task)] = (task, spec)
         return entry[1]
 
@@ -315,6 +345,13 @@ class RunEngine:
         assert self.executor is not None
         return self.executor.wait([self._handle_of(future)], timeout)
 
+    def wait_many(self, futures: list[TaskFuture[Any]], timeout: float | None) -> list[bool]:
+        """Run what is pending, wait until all of ``futures`` finished or ``timeout`` passed; which are done."""
+        assert self.executor is not None
+        handles = [self._handle_of(f) for f in futures]
+        self.executor.wait(handles, timeout)
+        return [h.done() for h in handles]
+
     def length_of(self, future: TaskFuture[Any]) -> int | None:
         """The length of a future's list/tuple result, from its state event (None if unknown)."""
         self.wait_for_future(future, None)
@@ -345,6 +382,7 @@ class RunEngine:
         run.start = time.time()
         deadline = None if self.timeout is None else run.start + self.timeout
         self._topic = executor.event_topic
+        self.run_info = dataclasses.replace(self.run_info, topic=self._topic)
         ROUTER.attach(executor, self._topic, run.id, self._on_event)
         try:
             if self.planner is not None:
@@ -358,7 +396,7 @@ class RunEngine:
                 self._mark_unreported()
                 lost = run.state is StateType.CRASHED
                 run.value = replace_futures(returned, {}) if lost else self._resolve(returned)
-                self._decide()
+                self._decide(returned)
         except KeyboardInterrupt:
             self._stop(StateType.CANCELLED, "interrupted by the user (KeyboardInterrupt)")
             raise
@@ -472,16 +510,16 @@ class RunEngine:
             values[f.key] = state.data if isinstance(state, State) else None
         return replace_futures(returned, values)
 
-    def _decide(self) -> None:
+    def _decide(self, returned: Any) -> None:
         run = self.run
-        if run.state is not StateType.RUNNING:
-            return
-        failures = run.unhandled_failures()
-        if failures:
-            run.state = StateType.FAILED
-            run.message = f"{len(failures)} task run(s) failed: " + ", ".join(tr.name for tr in failures[:5])
-        else:
-            run.state = StateType.COMPLETED
+        if run.state is StateType.RUNNING:
+            run.state, run.message = self.outcome.decide(run, returned)
+
+    def mark_handled(self, key: str) -> None:
+        """The failure of task run ``key`` reached user code (it raised in the body): it no longer fails the run."""
+        record = self.run.task_runs.get(key)
+        if record is not None:
+            record.handled = True
 
     def _stop(self, state: StateType, message: str, leftover: StateType = StateType.CANCELLED) -> None:
         """End the run early: cancel and interrupt what it still runs, and mark the rest ``leftover``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import logging
 import os
 import random
 import types
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .errors import FlowDefinitionError
-from .triggers import Trigger, all_successful
+from .triggers import Trigger, all_successful, trigger_named
 
 __all__ = [
     "CACHE_MODES",
@@ -27,6 +28,7 @@ __all__ = [
     "RetryDelay",
     "TaskOptions",
     "exponential_backoff",
+    "level_number",
     "make_options",
     "storage_url",
 ]
@@ -47,11 +49,16 @@ class TaskOptions:
     """Everything that can be set on a task with ``@task(...)`` or ``with_options``.
 
     ``retry_delay`` is seconds, a list of seconds per retry (the last repeats),
-    or a callable from the attempt number (1 for the first retry) to seconds.
+    or a callable from the attempt number (1 for the first retry) to seconds;
+    a ``timedelta`` works wherever seconds do (here and in ``timeout``).
     ``retry_jitter`` spreads each delay by up to that fraction either way.
     ``retry_on`` limits retries to some exception types, or to a predicate.
-    ``on_completion`` / ``on_failure`` / ``on_retry`` take a hook or a list of
-    hooks ``(task, task_run, state)``, run on the worker (so they must pickle).
+    ``trigger`` is a callable over the upstream states, or the name of a built-in
+    one (``"always"``, ``"any_failed"``...). ``nout`` says how many values a call's
+    result unpacks into, so ``a, b = t()`` in a flow gives two futures without
+    running anything. ``on_completion`` / ``on_failure`` / ``on_retry`` take a
+    hook or a list of hooks ``(task, task_run, state)``, run on the worker (so
+    they must pickle).
 
     Caching (orchestrator.worker.cache): ``cache`` is True (the inputs and the
     task's code, the same as ``"inputs+source"``), ``"inputs"`` (the inputs
@@ -74,6 +81,7 @@ class TaskOptions:
     resources: Mapping[str, float] | None = None
     priority: int = 0
     log_prints: bool = False
+    nout: int | None = None
     on_completion: tuple[Hook, ...] = ()
     on_failure: tuple[Hook, ...] = ()
     on_retry: tuple[Hook, ...] = ()
@@ -87,6 +95,14 @@ class TaskOptions:
     def __post_init__(self) -> None:
         who = f"task {self.name!r}"
         _normalise_hooks(self, who, ("on_completion", "on_failure", "on_retry"))
+        object.__setattr__(self, "retry_delay", _seconds_of(self.retry_delay))
+        object.__setattr__(self, "timeout", _seconds_of(self.timeout))
+        if isinstance(self.trigger, str):
+            object.__setattr__(self, "trigger", trigger_named(self.trigger, who))
+        if self.nout is not None and (not isinstance(self.nout, int) or self.nout < 1):
+            raise FlowDefinitionError(
+                f"{who}: nout is how many values the result unpacks into (>= 1), got {self.nout!r}"
+            )
         _check_caching(self, who)
         if not isinstance(self.retries, int) or self.retries < 0:
             raise FlowDefinitionError(f"{who}: retries must be a whole number >= 0, got {self.retries!r}")
@@ -95,6 +111,7 @@ class TaskOptions:
             if delay < 0:
                 raise FlowDefinitionError(f"{who}: retry_delay must be >= 0 seconds, got {delay!r}")
         elif isinstance(delay, Sequence) and not isinstance(delay, str):
+            delay = [_seconds_of(d) for d in delay]
             if not delay or any(not isinstance(d, (int, float)) or d < 0 for d in delay):
                 raise FlowDefinitionError(
                     f"{who}: retry_delay list must hold seconds >= 0, one per retry, got {delay!r}"
@@ -120,7 +137,10 @@ class TaskOptions:
         if self.timeout is not None and (not isinstance(self.timeout, (int, float)) or self.timeout <= 0):
             raise FlowDefinitionError(f"{who}: timeout must be seconds > 0 or None, got {self.timeout!r}")
         if not callable(self.trigger):
-            raise FlowDefinitionError(f"{who}: trigger must be a callable over upstream states, got {self.trigger!r}")
+            raise FlowDefinitionError(
+                f"{who}: trigger must be a callable over upstream states or a built-in trigger's name, "
+                f"got {self.trigger!r}"
+            )
         if isinstance(self.tags, str):
             object.__setattr__(self, "tags", frozenset({self.tags}))
         elif not isinstance(self.tags, frozenset):
@@ -195,7 +215,10 @@ class FlowOptions:
     ship when tasks use them (orchestrator.shipping). ``progress`` shows live
     progress while the flow runs: None (the default) shows it in a Jupyter
     notebook only, True everywhere (text outside notebooks), False nowhere;
-    ``DASKFLOW_PROGRESS=0`` or ``1`` sets the default.
+    ``DASKFLOW_PROGRESS=0`` or ``1`` sets the default. ``log_level`` is the level
+    of the run loggers (``get_run_logger()``, ``log_prints``): records below it are
+    neither recorded nor shown; default ``DASKFLOW_LOGGING_LEVEL``, else INFO.
+    ``timeout`` takes seconds or a ``timedelta``.
 
     ``result_storage`` is where tasks persist results: ``file:///shared/path``,
     any fsspec URL (``s3://bucket/prefix``) or a path (made absolute here);
@@ -209,6 +232,7 @@ class FlowOptions:
     log_prints: bool = False
     ship_modules: tuple[types.ModuleType, ...] = ()
     progress: bool | None = None
+    log_level: str | int | None = None
     #: Hooks ``(flow, flow_run, state)``, run on the driver once the run ended.
     on_completion: tuple[Hook, ...] = ()
     on_failure: tuple[Hook, ...] = ()
@@ -218,6 +242,9 @@ class FlowOptions:
 
     def __post_init__(self) -> None:
         _normalise_hooks(self, f"flow {self.name!r}", ("on_completion", "on_failure", "on_crashed"))
+        object.__setattr__(self, "timeout", _seconds_of(self.timeout))
+        if self.log_level is not None:
+            object.__setattr__(self, "log_level", level_number(self.log_level, f"flow {self.name!r}: log_level"))
         if self.result_storage is not None:
             object.__setattr__(self, "result_storage", storage_url(self.result_storage, f"flow {self.name!r}"))
         if self.persist_result is not None and not isinstance(self.persist_result, bool):
@@ -256,9 +283,7 @@ def _check_caching(options: TaskOptions, who: str) -> None:
     if persist is False and caches:
         message = f"{who}: cache needs persisted results, but persist_result=False; drop one of them"
         raise FlowDefinitionError(message)
-    expiration = options.cache_expiration
-    if isinstance(expiration, datetime.timedelta):
-        expiration = expiration.total_seconds()
+    expiration = _seconds_of(options.cache_expiration)
     if expiration is not None and (
         isinstance(expiration, bool) or not isinstance(expiration, (int, float)) or expiration <= 0
     ):
@@ -323,3 +348,20 @@ def _modules(value: Any, who: str) -> tuple[types.ModuleType, ...]:
             )
             raise FlowDefinitionError(message)
     return modules
+
+
+def _seconds_of(value: Any) -> Any:
+    """A ``timedelta`` as float seconds; anything else unchanged (validated by the caller)."""
+    return value.total_seconds() if isinstance(value, datetime.timedelta) else value
+
+
+def level_number(level: str | int, what: str) -> int:
+    """A logging level given by name (``"debug"``, ``"INFO"``) or number, as its number."""
+    if isinstance(level, int) and not isinstance(level, bool):
+        return level
+    if isinstance(level, str):
+        number = logging.getLevelName(level.strip().upper())
+        if isinstance(number, int):
+            return number
+    message = f"{what} is a logging level such as 'DEBUG', 'INFO', 'WARNING' or a number, got {level!r}"
+    raise FlowDefinitionError(message)

@@ -81,6 +81,11 @@ class TaskRun:
         self.state, self.ts, self.end, self.message, self.error = state, ts, ts, message, error
 
     @property
+    def id(self) -> str:
+        """The task run's id: its key, unique within the flow run (Prefect's ``task_run.id``)."""
+        return self.key
+
+    @property
     def duration(self) -> float | None:
         if self.start is None or self.end is None:
             return None
@@ -136,6 +141,11 @@ class FlowRun:
         self.body_error: BaseException | None = None
         #: The flow run this one resumes (``flow.run(resume=...)``), whose persisted results it reuses.
         self.resumed_from: str | None = None
+
+    @property
+    def name(self) -> str:
+        """A readable name for this run, ``"<flow>-<id>"`` (Prefect's ``flow_run.name``)."""
+        return f"{self.flow_name}-{self.id}"
 
     @property
     def is_completed(self) -> bool:

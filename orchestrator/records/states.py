@@ -19,6 +19,7 @@ __all__ = [
     "FAILED_TYPES",
     "TERMINAL_TYPES",
     "TRANSITIONS",
+    "CompletedWith",
     "ErrorInfo",
     "IllegalTransition",
     "State",
@@ -160,6 +161,11 @@ class State:
         return f"State({self.type.value}{extra})"
 
     @property
+    def name(self) -> str:
+        """The state's name, such as ``"Completed"`` (Prefect's ``state.name``)."""
+        return self.type.value
+
+    @property
     def is_final(self) -> bool:
         return self.type in TERMINAL_TYPES
 
@@ -184,6 +190,19 @@ class State:
         from .errors import TaskRunNotCompleted
 
         raise TaskRunNotCompleted(self)
+
+
+class CompletedWith:
+    """What a task returns to complete with ``value`` and a message on its Completed state.
+
+    The state layer unwraps it; Prefect-style tasks return ``Completed(message=...)``
+    through it (orchestrator.compat).
+    """
+
+    __slots__ = ("message", "value")
+
+    def __init__(self, value: Any, message: str | None) -> None:
+        self.value, self.message = value, message
 
 
 def _rebuild_state(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from .errors import FlowDefinitionError
 from .states import FAILED_TYPES, SUCCESS_TYPES, State
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "any_successful",
     "not_all_skipped",
     "skip_reason",
+    "trigger_named",
 ]
 
 Trigger = Callable[[Sequence[State]], bool]
@@ -80,3 +82,19 @@ def skip_reason(trigger: Trigger, states: Sequence[State]) -> str:
             return "upstream skipped"
     name = getattr(trigger, "__name__", repr(trigger))
     return f"trigger {name} not met"
+
+
+def trigger_named(name: str, who: str) -> Trigger:
+    """The built-in trigger called ``name`` (``trigger="always"``); an error listing them otherwise."""
+    found = _BUILT_IN.get(name.strip())
+    if found is None:
+        known = ", ".join(sorted(_BUILT_IN))
+        message = f"{who}: trigger {name!r} is not a built-in trigger; pass one of {known}, or a callable"
+        raise FlowDefinitionError(message)
+    return found
+
+
+_BUILT_IN: dict[str, Trigger] = {
+    f.__name__: f for f in (all_successful, all_finished, any_failed, all_failed, any_successful, not_all_skipped)
+}
+_BUILT_IN["always"] = always

@@ -17,17 +17,15 @@ Where a record goes depends on where it is logged:
 Records also propagate to the standard ``daskflow.task_runs`` /
 ``daskflow.flow_runs`` loggers, so ``logging.basicConfig`` shows them too.
 
-``capture_prints()`` turns ``print()`` in the current task or flow into INFO
-records of the run logger; it is what the ``log_prints`` option uses.
+Turning ``print()`` into records (``log_prints``) is orchestrator.worker.prints.
 """
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import contextvars
-import io
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -35,27 +33,56 @@ from typing import Any, Protocol, TypeVar
 
 from executors import events
 
-from ..records.errors import OrchestratorError
+from ..records.errors import FlowDefinitionError, OrchestratorError
+from ..records.options import level_number
 from . import interrupts
+from .serialization import RunInfo
 from .watchdog import RUNNING_WATCH
 
 __all__ = [
+    "CONSOLE_ENV",
+    "LEVEL_ENV",
     "NoRunContext",
     "RunLogger",
     "TaskLogs",
-    "capture_prints",
     "flow_logging",
     "get_run_logger",
+    "console_wanted",
+    "current_task_run",
     "in_task_context",
+    "run_log_level",
 ]
 
 R = TypeVar("R")
 
+#: The run loggers' level (a name or number), unless the flow sets ``log_level``.
+LEVEL_ENV = "DASKFLOW_LOGGING_LEVEL"
+#: ``0`` stops the driver from showing run logs on its console (orchestrator.views.console).
+CONSOLE_ENV = "DASKFLOW_LOGGING_CONSOLE"
 TASK_LOGGER = "daskflow.task_runs"
 FLOW_LOGGER = "daskflow.flow_runs"
 #: Records per log event, and how long later records may wait before they are sent.
 BATCH_RECORDS = 50
 BATCH_SECONDS = 0.5
+
+
+def run_log_level(option: int | None = None) -> int:
+    """A run's log level: the flow's ``log_level``, else ``DASKFLOW_LOGGING_LEVEL``, else INFO."""
+    if option is not None:
+        return option
+    raw = os.environ.get(LEVEL_ENV, "").strip()
+    if not raw:
+        return logging.INFO
+    try:
+        return level_number(int(raw) if raw.isdigit() else raw, LEVEL_ENV)
+    except FlowDefinitionError as exc:
+        logging.getLogger("daskflow").warning("%s; using INFO", exc)
+        return logging.INFO
+
+
+def console_wanted() -> bool:
+    """Whether the driver shows run logs on its console: yes unless ``DASKFLOW_LOGGING_CONSOLE`` is 0/false/no/off."""
+    return os.environ.get(CONSOLE_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
 class NoRunContext(OrchestratorError, RuntimeError):
@@ -66,16 +93,33 @@ class NoRunContext(OrchestratorError, RuntimeError):
 
 
 class _Target(Protocol):
+    level: int
+
     def add(self, level: str, ts: float, message: str) -> None: ...
 
 
 class TaskLogs:
-    """The log records of one task call, batched into events on the task's sink."""
+    """One task call's run context: who it is (run, key, names, attempt) and its log records,
+    batched into events on the task's sink. Records below ``level`` are dropped here."""
 
-    __slots__ = ("_buffer", "_last", "_lock", "key", "name", "run_id", "sink")
+    __slots__ = ("_buffer", "_last", "_lock", "attempt", "flow_name", "key", "level", "name", "parameters", "run_id",
+                 "sink", "task")  # fmt: skip
 
-    def __init__(self, run_id: str, key: str, name: str, sink: events.Sink) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        key: str,
+        name: str,
+        sink: events.Sink,
+        level: int = logging.INFO,
+        task: str = "",
+        flow_name: str = "",
+        attempt: int = 1,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
         self.run_id, self.key, self.name, self.sink = run_id, key, name, sink
+        self.level, self.task, self.flow_name, self.attempt = level, task or name, flow_name, attempt
+        self.parameters: Mapping[str, Any] = parameters or {}
         self._buffer: list[dict[str, Any]] = []
         self._last: float | None = None  # when the last batch went: None, so the first record goes at once
         self._lock = threading.Lock()
@@ -103,10 +147,10 @@ class TaskLogs:
 class _FlowLogs:
     """Flow-body records: already on the driver, so straight to the run's listeners."""
 
-    __slots__ = ("emit", "run_id")
+    __slots__ = ("emit", "level", "run_id")
 
-    def __init__(self, run_id: str, emit: Callable[[Mapping[str, Any]], None]) -> None:
-        self.run_id, self.emit = run_id, emit
+    def __init__(self, run_id: str, emit: Callable[[Mapping[str, Any]], None], level: int = logging.INFO) -> None:
+        self.run_id, self.emit, self.level = run_id, emit, level
 
     def add(self, level: str, ts: float, message: str) -> None:
         record = {"run": self.run_id, "key": None, "name": None, "level": level, "ts": ts, "message": message}
@@ -117,10 +161,15 @@ _TASK_TARGET: contextvars.ContextVar[TaskLogs | None] = contextvars.ContextVar("
 _FLOW_TARGET: contextvars.ContextVar[_FlowLogs | None] = contextvars.ContextVar("daskflow_flow_logs", default=None)
 
 
+def current_task_run() -> TaskLogs | None:
+    """The task call running in this context (its run, key, names, attempt), or None outside a task."""
+    return _TASK_TARGET.get()
+
+
 @contextlib.contextmanager
-def flow_logging(run_id: str, emit: Callable[[Mapping[str, Any]], None]) -> Iterator[None]:
+def flow_logging(run_id: str, emit: Callable[[Mapping[str, Any]], None], level: int = logging.INFO) -> Iterator[None]:
     """Inside the block, ``get_run_logger()`` outside any task logs to flow run ``run_id`` through ``emit``."""
-    token = _FLOW_TARGET.set(_FlowLogs(run_id, emit))
+    token = _FLOW_TARGET.set(_FlowLogs(run_id, emit, level))
     try:
         yield
     finally:
@@ -128,7 +177,7 @@ def flow_logging(run_id: str, emit: Callable[[Mapping[str, Any]], None]) -> Iter
 
 
 def in_task_context(
-    fn: Callable[..., R], run_id: str, key: str, task: str, name: str, sink: events.Sink
+    fn: Callable[..., R], run: RunInfo, key: str, task: str, name: str, sink: events.Sink
 ) -> Callable[..., R]:
     """Wrap a task's function so each call logs to this task run, reports Running if it lasts,
     and can be interrupted when its run is cancelled (orchestrator.interrupts).
@@ -138,6 +187,7 @@ def in_task_context(
     Calls outside a flow run (no ``run_id``) only get the logger.
     """
     attempts = [0]
+    run_id = run.run_id
 
     # No functools.wraps: it costs every task call a few microseconds, and nothing reads
     # the wrapper's name (it lives for one call, inside the state layer).
@@ -147,7 +197,7 @@ def in_task_context(
             interrupts.begin(run_id)  # raises at once if the run was cancelled meanwhile
         disarmed = not run_id
         try:
-            logs = TaskLogs(run_id, key, name, sink)
+            logs = TaskLogs(run_id, key, name, sink, run.log_level, task, run.flow_name, attempts[0], run.parameters)
             token = _TASK_TARGET.set(logs)
             if run_id:
                 RUNNING_WATCH.begin(key, task, name, run_id, sink, attempts[0])
@@ -178,7 +228,7 @@ class _StoreHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         target: _Target | None = record.__dict__.get("daskflow_target") or _TASK_TARGET.get()
-        if target is None:
+        if target is None or record.levelno < target.level:
             return
         try:
             target.add(record.levelname, record.created, self.format(record))
@@ -201,14 +251,23 @@ def _setup() -> None:
         for name in (TASK_LOGGER, FLOW_LOGGER):
             logger = logging.getLogger(name)
             if logger.level == logging.NOTSET:
-                # Otherwise the root's WARNING would drop INFO before our handler sees it.
-                logger.setLevel(logging.INFO)
+                # Otherwise the root's WARNING would drop INFO before our handler sees it. Each run's
+                # own level (RunLogger.isEnabledFor, the targets) decides what is kept.
+                logger.setLevel(logging.DEBUG)
             logger.addHandler(handler)
         _SET_UP.append(True)
 
 
 class RunLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """A logger bound to one task or flow run; records keep that binding from any thread."""
+    """A logger bound to one task or flow run; records keep that binding from any thread.
+
+    Records below the run's level are dropped before they are made, so a DEBUG
+    line costs nothing in an INFO run.
+    """
+
+    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - logging's name
+        target: _Target | None = (self.extra or {}).get("daskflow_target")  # type: ignore[assignment]
+        return (target is None or level >= target.level) and self.logger.isEnabledFor(level)
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
         kwargs["extra"] = {**(kwargs.get("extra") or {}), **(self.extra or {})}
@@ -229,41 +288,3 @@ def get_run_logger() -> RunLogger:
         return RunLogger(logging.getLogger(FLOW_LOGGER), {"daskflow_target": flow_logs})
     message = "get_run_logger() works inside a @task or @flow function; use logging.getLogger() elsewhere"
     raise NoRunContext(message)
-
-
-# -- print() as log records -----------------------------------------------------
-
-_PRINT_TO: contextvars.ContextVar[RunLogger | None] = contextvars.ContextVar("daskflow_print_to", default=None)
-_ORIGINAL_PRINT = builtins.print
-_PATCH_LOCK = threading.Lock()
-
-
-def _print(
-    *values: object, sep: str | None = " ", end: str | None = "\n", file: Any = None, flush: bool = False
-) -> None:
-    logger = _PRINT_TO.get()
-    if logger is None or file is not None:
-        _ORIGINAL_PRINT(*values, sep=sep, end=end, file=file, flush=flush)
-        return
-    text = io.StringIO()
-    _ORIGINAL_PRINT(*values, sep=sep, end="", file=text)
-    logger.info(text.getvalue())
-
-
-@contextlib.contextmanager
-def capture_prints() -> Iterator[None]:
-    """Inside the current task or flow, make ``print()`` (to stdout) an INFO record of its run logger.
-
-    ``builtins.print`` is replaced once per process by a function that checks
-    a context variable, so prints of other threads and tasks are untouched and
-    nesting is harmless. Prints with an explicit ``file=`` are left alone.
-    """
-    logger = get_run_logger()
-    with _PATCH_LOCK:
-        if builtins.print is not _print:
-            builtins.print = _print
-    token = _PRINT_TO.set(logger)
-    try:
-        yield
-    finally:
-        _PRINT_TO.reset(token)

@@ -1,9 +1,10 @@
 """Shipping task definitions to workers once, and checking values can cross processes.
 
 A ``TaskSpec`` bundles what every call of one task in one run shares: the
-task (its function and options), the run's id, its event topic and its
-``TaskPlan`` (caching and concurrency slots, orchestrator.worker.cache; None
-for most tasks). The driver cloudpickles it
+task (its function and options), the run's ``RunInfo`` (its id, event
+topic, flow name and logging settings) and its ``TaskPlan`` (caching and
+concurrency slots, orchestrator.worker.cache; None for most tasks). The
+driver cloudpickles it
 once per run; within one submitted graph the pickle memo sends those bytes
 once. Unpickling yields a *lazy* spec cached per process by token, so
 
@@ -14,10 +15,12 @@ once. Unpickling yields a *lazy* spec cached per process by token, so
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import pickle
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import cloudpickle
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
     from ..records.options import TaskOptions
     from .cache import TaskPlan
 
-__all__ = ["SCALAR_TYPES", "TaskLike", "TaskSpec", "unpicklable_reason"]
+__all__ = ["INLINE", "SCALAR_TYPES", "RunInfo", "TaskLike", "TaskSpec", "unpicklable_reason"]
 
 
 class TaskLike(Protocol):
@@ -45,6 +48,29 @@ _CACHE: OrderedDict[str, TaskSpec] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    """What every task of one flow run shares on the worker, decided on the driver at run start.
+
+    ``log_level`` is the run loggers' level: records below it are dropped where
+    they are made. ``echo_prints``: ``print()`` under ``log_prints`` also prints
+    where the task runs, because the driver does not show run logs on its console.
+    """
+
+    run_id: str
+    topic: str
+    flow_name: str = ""
+    log_level: int = logging.INFO
+    echo_prints: bool = False
+    #: The flow run's validated parameters, for Prefect 1's ``prefect.context.parameters``.
+    parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+#: The run info of a task called outside any flow: no run, no topic (its events and records go
+#: nowhere), so prints under ``log_prints`` are echoed where they are made.
+INLINE = RunInfo("", "", echo_prints=True)
+
+
 class TaskSpec:
     """One task and its run identity, shared by all its calls in a run."""
 
@@ -56,8 +82,8 @@ class TaskSpec:
         self._loaded = loaded
 
     @classmethod
-    def build(cls, token: str, task: TaskLike, topic: str, run_id: str, plan: TaskPlan | None = None) -> TaskSpec:
-        return cls(token, None, (task, topic, run_id, plan))
+    def build(cls, token: str, task: TaskLike, run: RunInfo, plan: TaskPlan | None = None) -> TaskSpec:
+        return cls(token, None, (task, run, plan))
 
     def __reduce__(self) -> tuple[Any, ...]:
         if self._payload is None:
@@ -65,8 +91,8 @@ class TaskSpec:
             self._payload = cloudpickle.dumps(self._loaded, protocol=pickle.HIGHEST_PROTOCOL)
         return (_restore, (self.token, self._payload))
 
-    def load(self) -> tuple[TaskLike, str, str, TaskPlan | None]:
-        """``(task, topic, run_id, plan)``, deserialised on first use in this process."""
+    def load(self) -> tuple[TaskLike, RunInfo, TaskPlan | None]:
+        """``(task, run, plan)``, deserialised on first use in this process."""
         loaded = self._loaded
         if loaded is None:
             assert self._payload is not None

@@ -43,7 +43,7 @@ from executors.slots import SlotsUnavailable
 
 from ..records.clock import SYSTEM_CLOCK, Clock
 from ..records.errors import OrchestratorError, Skip, TaskTimedOut, UnpicklableValue
-from ..records.states import FAILED_TYPES, ErrorInfo, State, StateType
+from ..records.states import FAILED_TYPES, CompletedWith, ErrorInfo, State, StateType
 from ..records.triggers import skip_reason
 from .cache import CallCache
 from .hooks import run_task_hooks
@@ -114,11 +114,12 @@ def run_task(call: TaskCall, *upstream: State) -> State:
 
 def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
     """Run one task call to a final ``State``; see the module docstring."""
-    task, topic, run_id, plan = call.spec.load()
-    options = task.options
-    sink = events.sink(topic)
+    task, run, plan = call.spec.load()
+    options, run_id = task.options, run.run_id
+    sink = events.sink(run.topic)
     # get_run_logger() in the call, and a Running event if it lasts (run_logs, watchdog).
-    fn = in_task_context(task_prints(task.fn, options.log_prints), run_id, call.key, options.name, call.name, sink)
+    fn = task_prints(task.fn, options.log_prints, run.echo_prints)
+    fn = in_task_context(fn, run, call.key, options.name, call.name, sink)
     start = clock.now()
     handled: list[str] | None = None
 
@@ -157,7 +158,7 @@ def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
         lease = None
         if slots:
             try:
-                lease = acquire_slots(slots, topic, run_id, options.name, call.key, call.name, attempt, sink)
+                lease = acquire_slots(slots, run.topic, run_id, options.name, call.key, call.name, attempt, sink)
             except SlotsUnavailable as exc:
                 state = _failed(exc, call.name, start, clock, attempt, StateType.CRASHED)
                 break
@@ -174,7 +175,11 @@ def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
                 problem = UnpicklableValue(call.name, "result", type(value).__qualname__, reason)
                 state = _failed(problem, call.name, start, clock, attempt)
             else:
-                state = State(StateType.COMPLETED, value, start=start, end=clock.now(), attempt=attempt)
+                message = None
+                if type(value) is CompletedWith:
+                    value, message = value.value, value.message
+                state = State(StateType.COMPLETED, value, message=message, start=start, end=clock.now(),
+                              attempt=attempt)  # fmt: skip
             break
         if isinstance(error, Skip):
             state = State(StateType.SKIPPED, message=error.reason, start=start, end=clock.now(), attempt=attempt)

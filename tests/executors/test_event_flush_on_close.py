@@ -56,7 +56,7 @@ def test_a_closing_worker_sends_its_batched_events(monkeypatch: pytest.MonkeyPat
         (both if len(received) >= 2 else first).set()
 
     # processes=False: in-process transport, no sockets at all.
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0") as cluster:
         executor = DaskExecutor(cluster=cluster)
         executor.start()
         try:

@@ -13,7 +13,8 @@ from orchestrator.history.recorder import Recorder, open_history_store
 from orchestrator.history.store import SQLiteStore, StoreError
 from orchestrator.records.clock import FakeClock
 from orchestrator.records.errors import OrchestratorError
-from orchestrator.worker.run_logs import NoRunContext, capture_prints, get_run_logger
+from orchestrator.worker.prints import capture_prints
+from orchestrator.worker.run_logs import NoRunContext, get_run_logger
 
 T0 = 1_800_000_000.0
 

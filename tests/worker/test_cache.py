@@ -16,7 +16,7 @@ from orchestrator.records.options import TaskOptions
 from orchestrator.records.states import State, StateType
 from orchestrator.worker.cache import CachePlan, TaskPlan
 from orchestrator.worker.results import location_for
-from orchestrator.worker.serialization import TaskSpec
+from orchestrator.worker.serialization import RunInfo, TaskSpec
 from orchestrator.worker.state_layer import TaskCall, execute
 from orchestrator.worker.templates import Slot
 
@@ -76,7 +76,7 @@ def cached_call(
         resume=resume,
         resume_from="old-run" if resume else None,
     )
-    spec = TaskSpec.build("tok", task, TOPIC, "run1", TaskPlan(plan))
+    spec = TaskSpec.build("tok", task, RunInfo("run1", TOPIC), TaskPlan(plan))
     return TaskCall(spec, "k-1", fn.__name__, args, kwargs or {}, fill)
 
 

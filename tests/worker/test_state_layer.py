@@ -16,7 +16,7 @@ from orchestrator.records.errors import FlowDefinitionError
 from orchestrator.records.options import TaskOptions
 from orchestrator.records.states import State, StateType
 from orchestrator.records.triggers import all_failed, all_finished, all_successful, any_failed, any_successful
-from orchestrator.worker.serialization import TaskSpec
+from orchestrator.worker.serialization import RunInfo, TaskSpec
 from orchestrator.worker.state_layer import Slot, TaskCall, execute
 
 TOPIC = "test-state-layer"
@@ -33,7 +33,7 @@ def emitted() -> Any:
 
 def call_of(fn: Any, *args: Any, fill: bool = False, allow: frozenset[int] | None = None, **options: Any) -> TaskCall:
     task = Task(fn, TaskOptions(name=fn.__name__, **options))
-    return TaskCall(TaskSpec.build("tok", task, TOPIC, "run1"), "k-1", fn.__name__, args, {}, fill, allow)
+    return TaskCall(TaskSpec.build("tok", task, RunInfo("run1", TOPIC)), "k-1", fn.__name__, args, {}, fill, allow)
 
 
 def done(value: Any = None, key: str = "up") -> State:

@@ -1,5 +1,10 @@
 """``daskflow runs ls | show | logs``: read the run store.
 
+``runs show`` groups task runs by task name (how many, their states, median
+and longest duration) and lists only the failed and unfinished ones one by
+one, so a 1,001-task run reads in a screen; ``--all`` or ``--task NAME``
+list task runs one by one.
+
 Opening the store goes through ``open_history_store``, so any of these also
 marks runs whose driver died (heartbeat older than the grace) as Crashed
 before showing them. A run id may be given by any unique prefix.
@@ -8,18 +13,30 @@ before showing them. A run id may be given by any unique prefix.
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from ...history.recorder import open_history_store
-from ...history.store import STATES, AmbiguousRunIdError, FlowRunRow, RunStore, TaskRunRow, default_store_path
+from ...history.store import (
+    STATES,
+    TERMINAL_STATES,
+    AmbiguousRunIdError,
+    FlowRunRow,
+    RunStore,
+    TaskRunRow,
+    default_store_path,
+)
 from .tables import print_table, when
 from .usage import UsageError
 
 __all__ = ["add_parsers"]
 
 _FAILED = ("Failed", "TimedOut", "Crashed")
+#: Failed and unfinished task runs listed one by one under the per-task-name table, at most.
+_NOTABLE_SHOWN = 100
 
 
 def add_parsers(commands: Any) -> None:
@@ -30,9 +47,12 @@ def add_parsers(commands: Any) -> None:
     ls.add_argument("--state", help="only runs in this state, like Failed or Running")
     ls.add_argument("--limit", type=int, default=20, help="how many runs to show (0 for all; default 20)")
     ls.set_defaults(handler=_ls)
-    show = sub.add_parser("show", help="one flow run: its task runs, and errors with tracebacks")
+    show = sub.add_parser("show", help="one flow run: its task runs by task name, failures, and tracebacks")
     show.add_argument("run_id", metavar="RUN_ID")
-    show.add_argument("--all", action="store_true", help="list every task run, not only the first 100")
+    show.add_argument("--all", action="store_true", help="list every task run instead of grouping them by task name")
+    show.add_argument(
+        "--task", metavar="NAME", help="list the task runs of one task (a task name, transform[3], or a key)"
+    )
     show.set_defaults(handler=_show)
     logs = sub.add_parser("logs", help="the log lines of a flow run")
     logs.add_argument("run_id", metavar="RUN_ID")
@@ -80,16 +100,43 @@ def _show(args: argparse.Namespace) -> int:
     tasks = store.list_task_runs(run.run_id)
     counts = store.task_state_counts(run.run_id)
     print(f"\ntask runs: {len(tasks)}" + (f" ({_counts(counts)})" if counts else ""))
-    shown = tasks if args.all else tasks[:100]
-    if shown:
-        rows = [
-            (t.name, t.state, _seconds(t), str(t.attempt), t.worker or "-", _clip(t.message or "", 60)) for t in shown
-        ]
-        print_table(("TASK", "STATE", "DURATION", "ATTEMPT", "WORKER", "MESSAGE"), rows)
-    if len(shown) < len(tasks):
-        print(f"... {len(tasks) - len(shown)} more task runs; pass --all to list them")
+    if args.all or args.task:
+        selected = tasks if args.all else [t for t in tasks if args.task in (t.task, t.name, t.key)]
+        if not selected and tasks:
+            names = ", ".join(sorted({t.task for t in tasks}))
+            raise UsageError(f"flow run {run.run_id} has no task {args.task!r}; its tasks: {names}")
+        _task_rows(selected)
+    elif tasks:
+        _by_task_name(tasks)
+        notable = [t for t in tasks if t.state in _FAILED or t.state not in TERMINAL_STATES]
+        if notable:
+            print("\nfailed and unfinished task runs:")
+            _task_rows(notable[:_NOTABLE_SHOWN])
+            if len(notable) > _NOTABLE_SHOWN:
+                print(f"... {len(notable) - _NOTABLE_SHOWN} more; pass --all to list every task run")
     _errors([t for t in tasks if t.state in _FAILED])
     return 0
+
+
+def _by_task_name(tasks: Sequence[TaskRunRow]) -> None:
+    """One row per task name: how many runs, how many in each state, and their median and longest duration."""
+    groups: dict[str, list[TaskRunRow]] = {}
+    for t in tasks:
+        groups.setdefault(t.task, []).append(t)
+    rows = []
+    for name, group in groups.items():
+        states = Counter(t.state for t in group)
+        durations = [t.end - t.start for t in group if t.start is not None and t.end is not None]
+        median = f"{statistics.median(durations):.3f}s" if durations else "-"
+        longest = f"{max(durations):.3f}s" if durations else "-"
+        rows.append((name, str(len(group)), _counts(dict(states)), median, longest))
+    print_table(("TASK", "RUNS", "STATES", "MEDIAN", "MAX"), rows)
+
+
+def _task_rows(tasks: Sequence[TaskRunRow]) -> None:
+    rows = [(t.name, t.state, _seconds(t), str(t.attempt), t.worker or "-", _clip(t.message or "", 60)) for t in tasks]
+    if rows:
+        print_table(("TASK RUN", "STATE", "DURATION", "ATTEMPT", "WORKER", "MESSAGE"), rows)
 
 
 def _logs(args: argparse.Namespace) -> int:

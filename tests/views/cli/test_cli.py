@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -109,3 +110,56 @@ def test_demo_records_into_the_store(daskflow: Cli, home: Path) -> None:
         row = store.get_flow_run(run_id)
         assert row is not None and (row.flow_name, row.state) == ("etl", "Completed")
         assert store.task_state_counts(run_id) == {"Completed": 1001}
+
+
+def test_runs_show_groups_task_runs_by_name_and_lists_only_failures(daskflow: Cli, flows_file: Path) -> None:
+    """runs show prints one row per task name (runs, states, median, max) and the failed runs one by one."""
+    ok = daskflow("run", f"{flows_file}:squares", "--param", "n=40", "--executor", "local")
+    run_id = _run_id(ok.stdout)
+    show = daskflow("runs", "show", run_id)
+    assert show.returncode == 0, show.stderr
+    assert re.search(r"^TASK\s+RUNS\s+STATES\s+MEDIAN\s+MAX$", show.stdout, re.MULTILINE), show.stdout
+    assert re.search(r"^square\s+40\s+Completed 40\s+\d+\.\d{3}s\s+\d+\.\d{3}s$", show.stdout, re.MULTILINE)
+    assert "square[7]" not in show.stdout
+    assert "failed and unfinished" not in show.stdout
+
+    every = daskflow("runs", "show", run_id, "--all")
+    assert all(f"square[{i}]" in every.stdout for i in range(40))
+    one = daskflow("runs", "show", run_id, "--task", "total")
+    assert re.search(r"^total\s+Completed\s+", one.stdout, re.MULTILINE) and "square[0]" not in one.stdout
+
+    failed = daskflow("run", f"{flows_file}:broken", "--executor", "local")
+    show = daskflow("runs", "show", _run_id(failed.stdout))
+    assert re.search(r"^explode\s+2\s+Failed 2\s+", show.stdout, re.MULTILINE), show.stdout
+    listed = show.stdout.split("failed and unfinished task runs:")[1]
+    assert re.search(r"^explode\[0\]\s+Failed\s+", listed, re.MULTILINE), show.stdout
+
+
+def test_a_closed_output_pipe_ends_a_command_quietly(daskflow: Cli, flows_file: Path, env: dict[str, str]) -> None:
+    """`daskflow runs show ID | head -1`: the command exits 141 (SIGPIPE's status) with nothing on stderr."""
+    # 2,000 rows are ~130 KB, more than a pipe holds, so writing must fail once head has gone.
+    ok = daskflow("run", f"{flows_file}:squares", "--param", "n=2000", "--executor", "local")
+    run_id = _run_id(ok.stdout)
+    pipeline = subprocess.run(
+        f"{sys.executable} -m orchestrator runs show {run_id} --all | head -1; exit ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert pipeline.stdout.startswith(f"flow run {run_id}")
+    assert pipeline.stderr == ""
+    assert pipeline.returncode == 141
+
+
+def test_run_shows_the_run_logs_on_stderr(daskflow: Cli, flows_file: Path) -> None:
+    """daskflow run prints the flow's and tasks' log records on stderr, each once, with its run's name."""
+    result = daskflow("run", f"{flows_file}:squares", "--param", "n=3", "--executor", "local")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    for i in range(3):
+        assert sum(f"| INFO    | Task run 'square[{i}]' - squaring {i}" in line for line in lines) == 1, lines
+    assert sum("| Flow run 'squares-" in line and "flow sq with n=3" in line for line in lines) == 1

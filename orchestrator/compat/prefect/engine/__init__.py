@@ -1,0 +1,1 @@
+"""``prefect.engine`` (Prefect 1): its ``signals`` and ``state`` modules."""

@@ -1,0 +1,1 @@
+"""``prefect.utilities`` (Prefect 2/3): ``annotations``."""
