@@ -5,8 +5,9 @@ follow the data path of a run, each importing only those below it
 (``import-linter`` checks it; see ``pyproject.toml``)::
 
     views       the CLI, progress, notebook, HTML, SVG and bench reports
+    schedules   daskflow serve: schedules, tick times, the lease, claiming and running ticks
     authoring   what users write: @task, @flow, Prefect 1 blocks, branching
-    engine      the driver: compile, flush, submit, hear events, decide the run
+    engine      the driver: compile, flush, submit, hear events, decide the run   | notify  notifiers, the deliverer
     worker      what runs inside a Dask task: the state layer     | history   the recorder and the run store
     records     the shared vocabulary: states, runs, errors, options, triggers
 
@@ -22,10 +23,14 @@ from executors import Executor, LocalExecutor, VersionMismatchWarning
 from .authoring.conditional import case, ifelse, merge
 from .authoring.flows import Flow, flow
 from .authoring.prefect1 import Parameter
+from .authoring.serving import install_server as _install_server
 from .authoring.tasks import Task, tags, task
 from .authoring.to_dask import DaskGraph, to_dask
 from .engine.futures import TaskFuture, allow_failure, flatten, unmapped
 from .engine.observers import install_run_display as _install_run_display
+from .history.deliveries import install_deliverer as _install_deliverer
+from .notify import Email, Hook, Notification, Slack, Webhook
+from .notify.background import submit as _deliver_in_background
 from .records.display import install_renderers as _install_renderers
 from .records.errors import (
     CacheKeyWarning,
@@ -53,6 +58,8 @@ from .records.triggers import (
     any_successful,
     not_all_skipped,
 )
+from .schedules import Schedule, ScheduleError, serve
+from .schedules import serve_flow as _serve_flow
 from .views.console import console_logs as _console_logs
 from .views.notebook import live_progress as _live_progress
 from .views.renderers import VIEW_RENDERERS as _VIEW_RENDERERS
@@ -64,12 +71,16 @@ from .worker.run_logs import NoRunContext, get_run_logger
 # The views sit above every other layer; the lower ones reach them through these two registries.
 _install_renderers(_VIEW_RENDERERS)
 _install_run_display(_live_progress)
+# Flow.serve reaches the schedules above authoring, and the history layer the notify deliverer, the same way.
+_install_server(_serve_flow)
+_install_deliverer(_deliver_in_background)
 _install_run_display(_console_logs)
 
 __all__ = [
     "CacheKeyWarning",
     "DaskExecutor",
     "DaskGraph",
+    "Email",
     "Executor",
     "ExecutorError",
     "Flow",
@@ -78,14 +89,19 @@ __all__ = [
     "FlowRun",
     "FlowRunFailed",
     "GraphView",
+    "Hook",
     "LocalExecutor",
     "NoRunContext",
+    "Notification",
     "OrchestratorError",
     "Parameter",
     "ResultStorageUnavailable",
     "ResumeError",
+    "Schedule",
+    "ScheduleError",
     "SchedulerUnreachable",
     "Skip",
+    "Slack",
     "State",
     "StateType",
     "Task",
@@ -97,6 +113,7 @@ __all__ = [
     "TaskTimedOut",
     "UnpicklableValue",
     "VersionMismatchWarning",
+    "Webhook",
     "all_failed",
     "all_finished",
     "all_successful",
@@ -113,6 +130,7 @@ __all__ = [
     "ifelse",
     "merge",
     "not_all_skipped",
+    "serve",
     "tags",
     "task",
     "to_dask",

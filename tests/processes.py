@@ -7,8 +7,11 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+
+from orchestrator.history.store import FlowRunRow, SQLiteStore
 
 #: The ``dask`` command of this interpreter's environment.
 DASK = str(Path(sys.executable).parent / "dask")
@@ -104,3 +107,17 @@ class DaskProcesses:
         for process in [*reversed(self.workers), *([self.scheduler] if self.scheduler else [])]:
             stop(process)
         self._log.close()
+
+
+def wait_until_running(db: Path, driver: subprocess.Popen[bytes], backstop: float = 90.0) -> FlowRunRow:
+    """Poll the store until the driver's run and its one task run are both Running (a backstop, not a delay)."""
+    deadline = time.monotonic() + backstop
+    while time.monotonic() < deadline:
+        assert driver.poll() is None, "the driver exited before its task started"
+        if db.exists():
+            with SQLiteStore(db) as store:
+                for run in store.list_flow_runs(state="Running"):
+                    if [t.state for t in store.list_task_runs(run.run_id)] == ["Running"]:
+                        return run
+        time.sleep(0.05)
+    raise AssertionError(f"no Running run with a Running task in {db} within {backstop} s")

@@ -31,12 +31,14 @@ from ..engine.run_settings import prepare_run
 from ..engine.shipping import ship_modules
 from ..records.display import renderers
 from ..records.errors import FlowDefinitionError
+from ..records.notify import build_rules
 from ..records.options import FlowOptions, Hook, make_options
-from ..records.runs import FlowRun
+from ..records.runs import FlowRun, ScheduleTick
 from ..records.states import State, StateType
 from ..worker.hooks import call_each
 from ..worker.prints import flow_prints
 from .parameters import ParameterValidator
+from .serving import server
 
 __all__ = ["Flow", "default_executor", "flow", "run_flow_hooks"]
 
@@ -98,10 +100,16 @@ class Flow(Generic[P, R]):
         executor: Executor | None = None,
         resume: str | None = None,
         concurrency: Mapping[str, int] | None = None,
+        run_id: str | None = None,
+        scheduled: ScheduleTick | None = None,
         **kwargs: Any,
     ) -> FlowRun:
         """Run the flow and return its ``FlowRun`` whatever the outcome.
 
+        ``run_id`` chooses the run's id (default: a new random one);
+        ``scheduled`` marks the run as one schedule tick's (``daskflow serve``
+        passes both: the id is derived from the schedule and the tick, and the
+        store lets such a run start only once).
         ``resume=RUN_ID`` starts a new run linked to that one, reusing the
         results its completed task runs persisted where their keys are
         unchanged. ``concurrency={"db": 2}`` limits this run's tasks tagged
@@ -120,7 +128,13 @@ class Flow(Generic[P, R]):
             self.name, params, chosen, timeout=self.options.timeout, outcome=self._outcome(),
             log_level=cast("int | None", self.options.log_level),  # FlowOptions stores the number
             settings=settings,
+            run_id=run_id,
         )  # fmt: skip
+        options = self.options
+        engine.run.scheduled = scheduled
+        engine.run.notify_rules = build_rules(
+            options.notify, options.notify_on, options.late_after, options.not_completed_within
+        )
         body = flow_prints(self._body(params), self.options.log_prints, echo=not engine.console)
         # The run store record, heartbeats and the CLI's progress display; live progress in notebooks.
         with observing(engine, self.options.progress):
@@ -135,6 +149,15 @@ class Flow(Generic[P, R]):
     def _outcome(self) -> Outcome:
         """How this flow's runs are decided (orchestrator.engine.outcome); Prefect-style flows bring their own."""
         return FAILURES_FAIL
+
+    def serve(self, **schedule: Any) -> None:
+        """Run this flow on a schedule, in this process, until stopped (Ctrl-C): see orchestrator.schedules.
+
+        Keywords: one of ``cron=``, ``interval=`` (seconds) or ``rrule=``, and
+        ``timezone=``, ``parameters={...}``, ``catchup="none"|"latest"|"all"``,
+        ``max_catchup=``, ``max_active_runs=``, ``anchor=``.
+        """
+        server()(self, **schedule)
 
     def _run_as_subflow(self, parent: RunEngine, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         # Parameters are validated values: futures of the parent's tasks are resolved first.

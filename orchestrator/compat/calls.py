@@ -6,6 +6,8 @@ user's function it:
 
 * passes an upstream given through ``allow_failure`` as its value, or as its
   exception when it failed (Prefect passes the exception), not as a State;
+* runs an ``async def`` task's coroutine to completion, in a loop of its own
+  (``run_coroutine``: on another thread when this one already runs a loop);
 * turns Prefect 1 signals into outcomes: ``SUCCESS(result=...)`` completes with
   that result, ``LOOP``/``PAUSE`` fail with a message saying what to do
   (``SKIP`` and ``FAIL`` need nothing: they are daskflow's Skip and an error);
@@ -22,8 +24,11 @@ task in ``daskflow_task`` for the handlers.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import functools
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ..records.errors import FlowDefinitionError, Skip
@@ -42,7 +47,17 @@ from .states import (
     State,
 )
 
-__all__ = ["prefect_call"]
+__all__ = ["prefect_call", "run_coroutine"]
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine to completion: here if no loop runs in this thread, else on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="daskflow-async") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _as_argument(value: Any) -> Any:
@@ -93,6 +108,8 @@ def prefect_call(fn: Callable[..., Any]) -> Callable[..., Any]:
             _transition(task, P1Pending("Task run pending."), P1Running("Starting task run."))
         try:
             result = fn(*args, **kwargs)
+            if inspect.iscoroutine(result):
+                result = run_coroutine(result)
         except SUCCESS as signal:
             result = signal.result
         except (LOOP, PAUSE) as signal:

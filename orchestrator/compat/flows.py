@@ -10,7 +10,9 @@ decides: a returned ``State`` is the final state, returned futures that did
 not complete fail it, and failed task runs nobody returned or awaited do not.
 Calling the flow returns its value, or raises what failed it: the body's
 exception, or the failed task's. ``return_state=True`` gives the ``State``;
-``retries=`` reruns a failed flow.
+``retries=`` reruns a failed flow. An ``async def`` flow returns a coroutine
+(``asyncio.run(flow())``), which runs the flow on a thread of its own with the
+body in a fresh event loop; called inside a running flow it is awaited there.
 
 **Prefect 1 ``Flow("name")``**: a daskflow ``with Flow`` block whose ``run()``
 returns a Prefect 1 state: ``is_successful()``, ``.message`` and
@@ -22,23 +24,26 @@ on this process around the run, ``executor`` can be set on the flow.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
 import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from ..authoring.flows import Flow as NativeFlow
 from ..authoring.parameters import ParameterValidator
 from ..authoring.prefect1 import FlowBlock
 from ..authoring.tasks import Task as NativeTask
 from ..engine.context import current_engine
-from ..engine.futures import TaskFuture, collect_futures
+from ..engine.futures import TaskFuture, collect_futures, resolve_futures
 from ..records.errors import FlowDefinitionError
 from ..records.options import FlowOptions, make_options
 from ..records.runs import FlowRun
 from ..records.states import FAILED_TYPES, SUCCESS_TYPES
 from ..records.states import StateType as Native
+from .calls import run_coroutine
 from .futures import unwrap
 from .keywords import flow_keywords
 from .runners import ThreadPoolTaskRunner
@@ -121,6 +126,7 @@ class PrefectFlow(NativeFlow[P, R]):
         changes = {"executor": _thread_pool(), **translated.options, "name": default}
         super().__init__(fn, make_options(FlowOptions, who, FlowOptions(name=default), changes))
         self.retries, self.retry_delay = translated.retries, translated.retry_delay
+        self.is_async = inspect.iscoroutinefunction(fn)
         self.description = translated.description or (inspect.getdoc(fn) or None)
         self.version = translated.version
         if not translated.validate_parameters:
@@ -129,11 +135,37 @@ class PrefectFlow(NativeFlow[P, R]):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return_state = bool(kwargs.pop("return_state", False))
         args, kwargs = unwrap(args), unwrap(kwargs)
-        if current_engine() is not None:
-            value = self._run_as_subflow(current_engine(), args, kwargs)  # type: ignore[arg-type]
+        parent = current_engine()
+        if parent is not None:
+            if self.is_async:
+                return self._async_subflow(parent, args, kwargs, return_state)
+            value = self._run_as_subflow(parent, args, kwargs)
             return State(StateType.COMPLETED, "Completed", None, value) if return_state else value
-        run = self.run(*args, **kwargs)
+        if self.is_async:
+            return self._async_run(args, kwargs, return_state)
+        return self._finish(self.run(*args, **kwargs), return_state)
+
+    @staticmethod
+    def _finish(run: FlowRun, return_state: bool) -> Any:
         return flow_state(run) if return_state else _value_or_raise(run)
+
+    async def _async_run(self, args: tuple[Any, ...], kwargs: dict[str, Any], return_state: bool) -> Any:
+        # The engine blocks while it waits on the cluster: run it off the caller's event loop.
+        run = await asyncio.get_running_loop().run_in_executor(None, functools.partial(self.run, *args, **kwargs))
+        return self._finish(run, return_state)
+
+    async def _async_subflow(
+        self, parent: Any, args: tuple[Any, ...], kwargs: dict[str, Any], return_state: bool
+    ) -> Any:
+        args, kwargs = resolve_futures((args, kwargs))
+        params = self.parameters.validate(args, kwargs)
+        parent.run.subflows.append(self.name)
+        eager = EAGER.set(True)
+        try:
+            value = unwrap(await cast("Callable[..., Any]", self.fn)(**params))
+        finally:
+            EAGER.reset(eager)
+        return State(StateType.COMPLETED, "Completed", None, value) if return_state else value
 
     def run(self, *args: Any, executor: Any = None, **kwargs: Any) -> FlowRun:
         """Run the flow (and rerun it ``retries`` times if it fails); the ``FlowRun``."""
@@ -161,6 +193,8 @@ class PrefectFlow(NativeFlow[P, R]):
             eager, prints = EAGER.set(True), FLOW_LOG_PRINTS.set(log_prints)
             try:
                 returned = fn(**params)
+                if inspect.iscoroutine(returned):
+                    returned = run_coroutine(returned)
             finally:
                 EAGER.reset(eager)
                 FLOW_LOG_PRINTS.reset(prints)

@@ -16,6 +16,11 @@ How a call behaves depends on where it is made:
   ``task_args=``, operators on results);
 * outside any flow, the task runs at once and returns its value.
 
+``async def`` tasks work too: their coroutine runs on the worker, in a loop of
+its own. Called directly in an ``async def`` flow, such a task returns an
+awaitable, submitted at once, so ``await asyncio.gather(t(1), t(2))`` runs the
+calls side by side; a plain task called there returns its value, as in Prefect.
+
 Futures, ``allow_failure``, ``quote`` and states in the arguments are unwrapped
 first (orchestrator.compat.futures). A task whose ``log_prints`` is unset
 follows its flow's, as in Prefect 3; ``task_run_name`` names each call,
@@ -24,6 +29,7 @@ formatted with its arguments.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import dataclasses
 import inspect
@@ -78,6 +84,8 @@ class Task(NativeTask[P, R]):
         self.task_run_name = translated.task_run_name
         self.description = translated.description or (inspect.getdoc(fn) or None)
         self.version = translated.version
+        #: ``async def``: called in an async flow, a call returns an awaitable.
+        self.is_async = inspect.iscoroutinefunction(fn)
         self._follows_flow_prints = translated.inherit_log_prints
         self._printing: Task[P, R] | None = None
 
@@ -96,6 +104,8 @@ class Task(NativeTask[P, R]):
         if not EAGER.get():
             return self._call(args, kwargs)  # a Prefect 1 block or a native flow builds its graph
         future = PrefectFuture(self._call(args, kwargs))
+        if self.is_async and _loop_running():
+            return _awaited(future, return_state)
         if return_state:
             return future.wait()
         return future.result()
@@ -169,6 +179,20 @@ class Task(NativeTask[P, R]):
     def copy(self, **task_args: Any) -> Task[P, R]:
         """Prefect 1: a copy of this task, optionally with other keywords."""
         return self.with_options(**task_args)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+async def _awaited(future: PrefectFuture[Any], return_state: bool) -> Any:
+    """An async task's call in an async flow: wait for it off the event loop, so other calls proceed."""
+    wait = future.wait if return_state else future.result
+    return await asyncio.get_running_loop().run_in_executor(None, wait)
 
 
 @overload

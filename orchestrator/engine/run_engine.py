@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import threading
 import time
 import uuid
@@ -107,8 +108,10 @@ class RunEngine:
         log_level: int | None = None,
         console: bool | None = None,
         settings: RunSettings | None = None,
+        run_id: str | None = None,
     ) -> None:
-        self.run = FlowRun(new_run_id(), flow_name, parameters)
+        # A chosen id: a scheduled run's is derived from its schedule and tick (orchestrator.schedules).
+        self.run = FlowRun(run_id or new_run_id(), flow_name, parameters)
         self.outcome = outcome
         #: Whether the driver shows this run's logs on its console (orchestrator.views.console).
         self.console = console_wanted() if console is None else console
@@ -130,7 +133,7 @@ class RunEngine:
         self.listeners: list[Callable[[Mapping[str, Any]], None]] = []
         self.compiled: dict[str, Any] = {}
         self._pending: list[TaskFuture[Any]] = []
-        self._counter = 0
+        self._counter = itertools.count()
         self._specs: dict[int, tuple[NodeTask, TaskSpec]] = {}
         self._inflight: dict[str, Handle] = {}
         #: Nodes user code held at their flush, and so have handles: cancelled too when the run stops.
@@ -139,6 +142,7 @@ class RunEngine:
         self._wake = threading.Event()
         self._awaiting = 0
         self._lock = threading.Lock()
+        self._flushing = threading.RLock()
         self._topic = ""
 
     # -- building -------------------------------------------------------------
@@ -159,8 +163,7 @@ class RunEngine:
                     "pass its value (.result()) instead"
                 )
                 raise FlowDefinitionError(message)
-        key = f"{task.name}-{self.run.id}-{self._counter}"
-        self._counter += 1
+        key = f"{task.name}-{self.run.id}-{next(self._counter)}"
         future: TaskFuture[Any] = TaskFuture(
             self,
             task,
@@ -172,8 +175,10 @@ class RunEngine:
             frozenset(template.allow) if template.allow else None,
             template.fill,
         )
-        self._pending.append(future)
-        if len(self._pending) >= self.flush_bound and not self.compile_only:
+        with self._flushing:  # a flush in another thread must not take the list mid-append
+            self._pending.append(future)
+            full = len(self._pending) >= self.flush_bound and not self.compile_only
+        if full:
             self.flush()
         return future
 
@@ -262,7 +267,16 @@ class RunEngine:
     # -- flushing -------------------------------------------------------------
 
     def flush(self) -> None:
-        """Compile every pending node and submit them as one graph."""
+        """Compile every pending node and submit them as one graph.
+
+        Threads of the flow body (a thread pool, an async flow's waits) may ask for
+        values at once: one flushes while the others wait, so every node they hold
+        has its handle when the lock is theirs.
+        """
+        with self._flushing:
+            self._flush()
+
+    def _flush(self) -> None:
         if not self._pending:
             return
         nodes, self._pending = self._pending, []

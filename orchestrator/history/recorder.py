@@ -19,7 +19,13 @@
 * when the run ends, however it ends (a value, ``FlowRunFailed``, an error in
   the body, ``KeyboardInterrupt``), it drains the queue, writes the task runs
   the driver itself decided (Cancelled, Crashed), and the flow run's final
-  state, *before* the exception propagates.
+  state, *before* the exception propagates. The store enqueues the run's
+  notifications in that same transaction, and this process's deliverer
+  (orchestrator.history.deliveries) is told.
+
+The flow run is created with its schedule tick and notify rules. A scheduled
+run (``daskflow serve``) that cannot be recorded is not run at all: the store
+is what guarantees a tick runs once.
 
 Settings come from the environment when a run starts: ``DASKFLOW_RECORD=0``
 turns recording off, ``DASKFLOW_HEARTBEAT_INTERVAL`` and
@@ -44,6 +50,7 @@ from typing import Any, Final
 from ..records.clock import SYSTEM_CLOCK, Clock
 from ..records.runs import FlowRun, TaskRun
 from ..records.states import TERMINAL_TYPES, StateType
+from .deliveries import outbox_written
 from .store import RunStore, StoreError, default_store_path, open_store
 from .store.writer import MAX_BATCH, StoreWriter, release_writer, writer_for
 
@@ -106,9 +113,11 @@ def open_history_store(path: str | os.PathLike[str] | None = None, now: float | 
 
     The first open in a process reaps runs whose heartbeat stopped more than
     the grace ago, so a killed driver's run is Crashed by the next ``daskflow``
-    process. ``now`` replaces the clock for that check, for tests.
+    process, which also delivers its Crashed notifications. ``now`` replaces
+    the clock for that check, for tests.
     """
     target = os.fspath(Path(path).expanduser() if path is not None else default_store_path())
+    reaped: list[str] = []
     with _STORES_LOCK:
         store = _STORES.get(target)
         if store is None:
@@ -117,7 +126,9 @@ def open_history_store(path: str | os.PathLike[str] | None = None, now: float | 
             if reaped:
                 _log.info("marked %d flow run(s) Crashed whose driver stopped: %s", len(reaped), ", ".join(reaped))
             _STORES[target] = store
-        return store
+    # Their Crashed notifications were enqueued with the state: this process delivers them.
+    outbox_written(store, reaped)
+    return store
 
 
 class Recorder:
@@ -157,8 +168,17 @@ class Recorder:
         """Record the flow run as Running and start the writer thread."""
         run = self.run
         started = self.clock.now()
+        scheduled = run.scheduled
         self.store.create_flow_run(
-            run.id, run.flow_name, run.parameters, started, host=socket.gethostname(), pid=os.getpid()
+            run.id,
+            run.flow_name,
+            run.parameters,
+            started,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            schedule_id=scheduled.schedule_id if scheduled is not None else None,
+            tick=scheduled.tick if scheduled is not None else None,
+            notify=[rule.as_dict() for rule in run.notify_rules],
         )
         if run.resumed_from is not None:
             self.store.results.record_origin(run.id, resumed_from=run.resumed_from)
@@ -238,6 +258,9 @@ class Recorder:
             self.store.set_flow_run_state(run.id, state.value, run.end or now, message)
         except StoreError as exc:
             _log.warning("could not record the end of flow run %s: %s", run.id, exc)
+        else:
+            if run.notify_rules:
+                outbox_written(self.store, [run.id])
 
     # -- the writer thread ------------------------------------------------------
 
@@ -332,6 +355,9 @@ def record(run: FlowRun, listeners: list[Listener]) -> Iterator[Recorder | None]
             recorder = Recorder(open_history_store(path), run, writer_path=path)
             recorder.begin()
         except StoreError as exc:
+            if run.scheduled is not None:
+                # A scheduled run unrecorded could run again from its Pending record: never start it.
+                raise
             _log.warning("flow run %s is not recorded: %s", run.id, exc)
             recorder = None
         else:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .errors import FlowDefinitionError
+from .notify import DEFAULT_NOTIFY_ON, Notifier, notify_states
 from .triggers import Trigger, all_successful, trigger_named
 
 __all__ = [
@@ -220,6 +221,14 @@ class FlowOptions:
     neither recorded nor shown; default ``DASKFLOW_LOGGING_LEVEL``, else INFO.
     ``timeout`` takes seconds or a ``timedelta``.
 
+    ``notify`` lists notifiers (``Slack``, ``Webhook``, ``Email``, ``Hook``)
+    told when a run ends in one of the ``notify_on`` states (by default
+    Failed, Crashed and TimedOut), through the run store's durable outbox
+    (orchestrator.notify). ``late_after`` (a scheduled run has not started
+    that many seconds after its tick) and ``not_completed_within`` (a run is
+    still going that many seconds after it started) are checked by
+    ``daskflow serve`` and notify the same notifiers.
+
     ``result_storage`` is where tasks persist results: ``file:///shared/path``,
     any fsspec URL (``s3://bucket/prefix``) or a path (made absolute here);
     None means ``$DASKFLOW_HOME/results`` of the driver. ``persist_result``
@@ -239,16 +248,35 @@ class FlowOptions:
     on_crashed: tuple[Hook, ...] = ()
     result_storage: str | os.PathLike[str] | None = None
     persist_result: bool | None = None
+    notify: tuple[Notifier, ...] = ()
+    notify_on: frozenset[str] = DEFAULT_NOTIFY_ON
+    late_after: float | None = None
+    not_completed_within: float | None = None
 
     def __post_init__(self) -> None:
-        _normalise_hooks(self, f"flow {self.name!r}", ("on_completion", "on_failure", "on_crashed"))
+        who = f"flow {self.name!r}"
+        _normalise_hooks(self, who, ("on_completion", "on_failure", "on_crashed"))
         object.__setattr__(self, "timeout", _seconds_of(self.timeout))
         if self.log_level is not None:
-            object.__setattr__(self, "log_level", level_number(self.log_level, f"flow {self.name!r}: log_level"))
+            object.__setattr__(self, "log_level", level_number(self.log_level, f"{who}: log_level"))
+        notifiers = (self.notify,) if isinstance(self.notify, Notifier) else tuple(self.notify or ())
+        for item in notifiers:
+            if not isinstance(item, Notifier):
+                message = (
+                    f"{who}: notify takes notifiers like Slack(url_env=...), Webhook(url), Email(smtp_url, to=[...]) "
+                    f"or Hook(fn), got {type(item).__name__}"
+                )
+                raise FlowDefinitionError(message)
+        object.__setattr__(self, "notify", notifiers)
+        object.__setattr__(self, "notify_on", notify_states(self.notify_on, who))
+        for name in ("late_after", "not_completed_within"):
+            seconds = getattr(self, name)
+            if seconds is not None and (not isinstance(seconds, (int, float)) or seconds <= 0):
+                raise FlowDefinitionError(f"{who}: {name} must be seconds > 0 or None, got {seconds!r}")
         if self.result_storage is not None:
-            object.__setattr__(self, "result_storage", storage_url(self.result_storage, f"flow {self.name!r}"))
+            object.__setattr__(self, "result_storage", storage_url(self.result_storage, who))
         if self.persist_result is not None and not isinstance(self.persist_result, bool):
-            message = f"flow {self.name!r}: persist_result is True, False or None, got {self.persist_result!r}"
+            message = f"{who}: persist_result is True, False or None, got {self.persist_result!r}"
             raise FlowDefinitionError(message)
         object.__setattr__(self, "ship_modules", _modules(self.ship_modules, f"flow {self.name!r}"))
         if self.progress is not None and not isinstance(self.progress, bool):

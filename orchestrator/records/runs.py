@@ -14,9 +14,10 @@ from typing import Any
 
 from .display import renderers
 from .errors import FlowRunFailed, OrchestratorError
+from .notify import NotifyRule
 from .states import FAILED_TYPES, TERMINAL_TYPES, ErrorInfo, State, StateType
 
-__all__ = ["FlowRun", "TaskRun"]
+__all__ = ["FlowRun", "ScheduleTick", "TaskRun"]
 
 
 class TaskRun:
@@ -120,6 +121,20 @@ class TaskRun:
         return f"TaskRun({self.name!r}, {self.state.value})"
 
 
+class ScheduleTick:
+    """Marks a flow run as the run of one schedule's tick (``daskflow serve``): stored with the run."""
+
+    __slots__ = ("schedule_id", "tick")
+
+    def __init__(self, schedule_id: str, tick: float) -> None:
+        self.schedule_id = schedule_id
+        #: The tick's instant, epoch seconds.
+        self.tick = tick
+
+    def __repr__(self) -> str:
+        return f"ScheduleTick({self.schedule_id!r}, {self.tick!r})"
+
+
 class FlowRun:
     """A flow run: its id, parameters, final state, return value and every task run."""
 
@@ -141,6 +156,10 @@ class FlowRun:
         self.body_error: BaseException | None = None
         #: The flow run this one resumes (``flow.run(resume=...)``), whose persisted results it reuses.
         self.resumed_from: str | None = None
+        #: The schedule tick this run is for (``daskflow serve``), or None for a run started by hand.
+        self.scheduled: ScheduleTick | None = None
+        #: The flow's notifiers as stored with the run (orchestrator.records.notify).
+        self.notify_rules: tuple[NotifyRule, ...] = ()
 
     @property
     def name(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -211,3 +212,24 @@ def test_hooks_get_prefect_shaped_flow_runs_and_states(executor: Executor) -> No
     name, named, run_id, params, state, completed = seen[0]
     assert (name, named, params, state, completed) == ("hooked", True, {"n": 3}, "Completed", True)
     assert len(run_id) == 12
+
+
+@task
+async def async_double(x: int) -> int:
+    await asyncio.sleep(0)
+    return 2 * x
+
+
+def test_async_flows_and_tasks_run_and_gather(executor: Executor) -> None:
+    """An async flow returns a coroutine; async task calls in it are awaitables that gather; subflows await."""
+
+    @flow(task_runner=executor)
+    async def inner(values: list[int]) -> int:
+        return sum(values)
+
+    @flow(task_runner=executor)
+    async def outer() -> list[int]:
+        values = await asyncio.gather(*(async_double(i) for i in range(3)))
+        return [*values, double(5), await inner(values)]
+
+    assert asyncio.run(outer()) == [0, 2, 4, 10, 6]

@@ -6,32 +6,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from orchestrator.history.store import FlowRunRow, SQLiteStore
+from orchestrator.history.store import SQLiteStore
+from tests.processes import wait_until_running
 
 pytestmark = pytest.mark.slow
-
-#: Backstop only: the driver normally reports its task Running within a few seconds.
-BACKSTOP = 90.0
-
-
-def _wait_until_running(db: Path, driver: subprocess.Popen[bytes]) -> FlowRunRow:
-    """Poll the store until the driver's run and its task run are both Running."""
-    deadline = time.monotonic() + BACKSTOP
-    while time.monotonic() < deadline:
-        assert driver.poll() is None, "the driver exited before its task started"
-        if db.exists():
-            with SQLiteStore(db) as store:
-                for run in store.list_flow_runs(state="Running"):
-                    if [t.state for t in store.list_task_runs(run.run_id)] == ["Running"]:
-                        return run
-        time.sleep(0.05)
-    raise AssertionError(f"no Running run with a Running task in {db} within {BACKSTOP} s")
 
 
 def test_a_killed_driver_leaves_its_run_and_unfinished_tasks_crashed(
@@ -48,7 +31,7 @@ def test_a_killed_driver_leaves_its_run_and_unfinished_tasks_crashed(
         stderr=subprocess.DEVNULL,
     )
     try:
-        run = _wait_until_running(home / "daskflow.db", driver)
+        run = wait_until_running(home / "daskflow.db", driver)
         assert run.pid == driver.pid
     finally:
         os.kill(driver.pid, signal.SIGKILL)

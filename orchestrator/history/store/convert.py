@@ -27,6 +27,7 @@ __all__ = [
     "iso_utc",
     "log_params",
     "task_params",
+    "where_equal",
 ]
 
 
@@ -132,6 +133,8 @@ def flow_row(row: Sequence[Any]) -> FlowRunRow:
         message,
         host,
         pid,
+        schedule_id,
+        tick,
     ) = row
     return FlowRunRow(
         run_id=run_id,
@@ -144,6 +147,8 @@ def flow_row(row: Sequence[Any]) -> FlowRunRow:
         message=message,
         host=host,
         pid=pid,
+        schedule_id=schedule_id,
+        tick=tick,
     )
 
 
@@ -179,3 +184,13 @@ def _json_fallback(value: object) -> object:
 def iso_utc(ts: float) -> str:
     """Format epoch seconds as an ISO 8601 UTC time, to the second."""
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(ts))
+
+
+def where_equal(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """A ``WHERE`` clause requiring each column to equal its value (None: no filter), and its parameters.
+
+    The column names come from the caller's code, never from input.
+    """
+    given = {column: value for column, value in filters.items() if value is not None}
+    where = f"WHERE {' AND '.join(f'{column} = ?' for column in given)}" if given else ""
+    return where, list(given.values())

@@ -4,7 +4,9 @@
 
     OrchestratorError                           (the one root, from executors.errors)
     └── StoreError                              the store could not be opened, read or written
-        └── AmbiguousRunIdError (LookupError)   a run-id prefix matches more than one run
+        ├── AmbiguousRunIdError (LookupError)   a run-id prefix matches more than one run
+        ├── RunAlreadyStarted                   a run id that exists was started again (a tick ran once)
+        └── LeaseLost                           a serve process claimed ticks without the serve lease
 
 ``executors.errors`` is the only import from outside the standard library: the
 root error lives in that lowest layer, so catching ``OrchestratorError`` covers
@@ -18,7 +20,7 @@ from typing import Any
 
 from executors.errors import OrchestratorError
 
-__all__ = ["AmbiguousRunIdError", "StoreError"]
+__all__ = ["AmbiguousRunIdError", "LeaseLost", "RunAlreadyStarted", "StoreError"]
 
 
 class StoreError(OrchestratorError):
@@ -48,3 +50,17 @@ class AmbiguousRunIdError(StoreError, LookupError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.prefix, self.matches, self.count))
+
+
+class RunAlreadyStarted(StoreError):
+    """Raised when a flow run that exists is started again: a scheduled tick's run starts once only.
+
+    Nothing ran; a serve process seeing it knows the tick already has its run.
+    """
+
+
+class LeaseLost(StoreError):
+    """Raised when a ``serve`` process claims ticks without holding the serve lease (another one took over).
+
+    It must stop claiming and wait as a standby.
+    """

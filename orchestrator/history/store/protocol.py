@@ -18,14 +18,75 @@ Conventions shared by every backend:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from .limits import LimitTable
+from .outbox import AttemptRow, ClaimedNotification, NotificationRow
 from .records import FlowRunRow, LogRow, TaskRunRow, TransitionRow
 from .results import ResultIndex
+from .schedule_book import LeaseRow, ScheduleRow, TickClaim, TickRow
 
-__all__ = ["RunStore"]
+__all__ = ["Outbox", "RunStore", "ScheduleBook"]
+
+
+class ScheduleBook(Protocol):
+    """Schedules, claimed ticks and the serve lease (see orchestrator.history.store.schedule_book)."""
+
+    def register(self, fields: Mapping[str, Any], now: float) -> ScheduleRow: ...
+
+    def claim_ticks(
+        self,
+        schedule: ScheduleRow,
+        claims: Sequence[TickClaim],
+        cursor: float,
+        skipped: int,
+        now: float,
+        owner: str,
+        rules: Sequence[Mapping[str, Any]] = (),
+    ) -> list[TickClaim]: ...
+
+    def fail_pending(self, run_id: str, now: float, message: str) -> bool: ...
+
+    def pending_runs(self, schedule_ids: Sequence[str]) -> list[tuple[str, str, float]]: ...
+
+    def get(self, schedule_id: str) -> ScheduleRow | None: ...
+
+    def all(self) -> list[ScheduleRow]: ...
+
+    def ticks(self, schedule_id: str, limit: int = 0) -> list[TickRow]: ...
+
+    def acquire_lease(
+        self, owner: str, pid: int, host: str, now: float, ttl: float, holder_gone: Callable[[LeaseRow], bool]
+    ) -> tuple[bool, LeaseRow | None]: ...
+
+    def release_lease(self, owner: str) -> None: ...
+
+    def lease(self) -> LeaseRow | None: ...
+
+
+class Outbox(Protocol):
+    """The notification outbox (see orchestrator.history.store.outbox)."""
+
+    def claim(
+        self, now: float, owner: str, run_ids: Sequence[str] | None = None, limit: int = 50, due_only: bool = True
+    ) -> list[ClaimedNotification]: ...
+
+    def record_attempt(
+        self, claimed: ClaimedNotification, owner: str, now: float, ok: bool, status: str | None, error: str | None
+    ) -> str: ...
+
+    def defer(self, notification: str, until: float, note: str) -> None: ...
+
+    def enqueue_proactive(self, now: float) -> list[str]: ...
+
+    def next_due(self, run_ids: Sequence[str] | None = None, exclude: Sequence[str] = ()) -> float | None: ...
+
+    def recent(
+        self, run_id: str | None = None, status: str | None = None, limit: int = 50
+    ) -> list[NotificationRow]: ...
+
+    def attempts(self, notification: str) -> list[AttemptRow]: ...
 
 
 @runtime_checkable
@@ -57,8 +118,27 @@ class RunStore(Protocol):
         state: str = "Running",
         host: str | None = None,
         pid: int | None = None,
+        schedule_id: str | None = None,
+        tick: float | None = None,
+        notify: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        """Record a new flow run in ``state``; its heartbeat starts at ``started``."""
+        """Record a new flow run in ``state``; its heartbeat starts at ``started``.
+
+        ``schedule_id`` and ``tick`` mark a scheduled run; recording one that
+        ``serve`` claimed (Pending) Running starts it, once only
+        (``RunAlreadyStarted``). ``notify`` is the run's notify rules, stored
+        with it; every later state change enqueues the notifications it calls for.
+        """
+        ...
+
+    @property
+    def schedules(self) -> ScheduleBook:
+        """Schedules, their claimed ticks and the serve lease."""
+        ...
+
+    @property
+    def outbox(self) -> Outbox:
+        """The notification outbox."""
         ...
 
     def set_flow_run_state(self, run_id: str, state: str, ts: float, message: str | None = None) -> None:

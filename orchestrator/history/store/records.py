@@ -93,7 +93,10 @@ class LogEvent(_LogEventRequired, total=False):
 
 @dataclass(frozen=True, slots=True)
 class FlowRunRow:
-    """A flow run as stored; ``ended`` is None until it reaches a terminal state."""
+    """A flow run as stored; ``ended`` is None until it reaches a terminal state.
+
+    ``schedule_id`` and ``tick`` mark the run of a schedule's tick (``daskflow serve``).
+    """
 
     run_id: str
     flow_name: str
@@ -105,6 +108,8 @@ class FlowRunRow:
     message: str | None
     host: str | None
     pid: int | None
+    schedule_id: str | None = None
+    tick: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

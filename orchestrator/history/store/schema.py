@@ -105,6 +105,112 @@ CREATE TABLE logs (
 CREATE INDEX logs_by_run ON logs (run_id, ts);
 """
 
+# -- Schedules and the notification outbox (``daskflow serve``, ``@flow(notify=...)``) ---------------
+#
+# * ``schedules`` holds one row per schedule id (derived from the flow, the normalised spec, the
+#   zone, the anchor and the parameters, so it is the same after every restart). ``cursor`` is the
+#   last tick claimed or skipped; ``anchor`` is an rrule's start, stored once, never recomputed.
+# * ``schedule_ticks`` has one row per claimed tick under PRIMARY KEY (schedule_id, tick): the
+#   claim, the cursor's move and the tick's Pending flow run are one transaction, so two servers,
+#   or one restarted mid-claim, can never run a tick twice.
+# * ``flow_runs`` gains the schedule and tick a run is for.
+# * ``serve_lease`` is the one row saying which ``serve`` process is active (pid, host, heartbeat).
+# * ``notify_rules`` are a run's notifiers, minus secrets; ``notifications`` is the outbox, written
+#   in the transaction of the state it reports and unique per (rule, run, state, attempt);
+#   ``notification_attempts`` logs every delivery attempt.
+_V2_SCHEDULES_AND_OUTBOX: Final = """
+ALTER TABLE flow_runs ADD COLUMN schedule_id TEXT;
+ALTER TABLE flow_runs ADD COLUMN tick REAL;
+CREATE INDEX flow_runs_by_schedule ON flow_runs (schedule_id, tick);
+
+CREATE TABLE schedules (
+    schedule_id      TEXT NOT NULL PRIMARY KEY,
+    flow_name        TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    expression       TEXT NOT NULL,
+    timezone         TEXT NOT NULL,
+    anchor           REAL,
+    parameters       TEXT NOT NULL DEFAULT '{}',
+    catchup          TEXT NOT NULL,
+    max_catchup      INTEGER,
+    max_active_runs  INTEGER NOT NULL,
+    source           TEXT,
+    registered       REAL NOT NULL,
+    updated          REAL NOT NULL,
+    cursor           REAL NOT NULL,
+    skipped          INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE schedule_ticks (
+    schedule_id  TEXT NOT NULL,
+    tick         REAL NOT NULL,
+    run_id       TEXT NOT NULL,
+    claimed      REAL NOT NULL,
+    claimed_by   TEXT NOT NULL,
+    catchup      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (schedule_id, tick)
+);
+
+CREATE TABLE serve_lease (
+    name       TEXT NOT NULL PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    pid        INTEGER NOT NULL,
+    host       TEXT NOT NULL,
+    acquired   REAL NOT NULL,
+    heartbeat  REAL NOT NULL,
+    expires    REAL NOT NULL
+);
+
+CREATE TABLE notify_rules (
+    run_id                TEXT NOT NULL,
+    rule_id               TEXT NOT NULL,
+    kind                  TEXT NOT NULL,
+    target                TEXT NOT NULL,
+    config                TEXT NOT NULL,
+    states                TEXT NOT NULL,
+    late_after            REAL,
+    not_completed_within  REAL,
+    max_attempts          INTEGER NOT NULL,
+    backoff               REAL NOT NULL,
+    timeout               REAL NOT NULL,
+    payload               BLOB,
+    PRIMARY KEY (run_id, rule_id)
+);
+
+CREATE TABLE notifications (
+    notification_id  TEXT NOT NULL PRIMARY KEY,
+    rule_id          TEXT NOT NULL,
+    run_id           TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    attempt          INTEGER NOT NULL DEFAULT 1,
+    flow_name        TEXT NOT NULL,
+    message          TEXT,
+    created          REAL NOT NULL,
+    status           TEXT NOT NULL DEFAULT 'pending',
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt     REAL NOT NULL,
+    claimed_by       TEXT,
+    claimed_until    REAL,
+    delivered        REAL,
+    last_error       TEXT,
+    UNIQUE (rule_id, run_id, state, attempt)
+);
+CREATE INDEX notifications_due ON notifications (status, next_attempt);
+CREATE INDEX notifications_by_run ON notifications (run_id);
+
+CREATE TABLE notification_attempts (
+    id               INTEGER PRIMARY KEY,
+    notification_id  TEXT NOT NULL,
+    attempt          INTEGER NOT NULL,
+    ts               REAL NOT NULL,
+    ok               INTEGER NOT NULL,
+    status           TEXT,
+    error            TEXT,
+    process          TEXT NOT NULL
+);
+CREATE INDEX notification_attempts_by_notification ON notification_attempts (notification_id, attempt);
+"""
+
 # Persisted task results, resume links and tag concurrency limits (orchestrator.history.store.results
 # and .limits). New tables only, written by runs that cache, persist, resume or set limits, so a run
 # that does none of these writes exactly what it wrote before.
@@ -118,7 +224,7 @@ CREATE INDEX logs_by_run ON logs (run_id, ts);
 # * ``flow_run_origins``: the run a flow run resumed (``resumed_from``), and the ``PATH:FLOW`` the
 #   CLI ran (``target``), so ``daskflow run --resume RUN_ID`` needs nothing else.
 # * ``concurrency_limits``: ``daskflow concurrency set TAG N``; loaded at every run start.
-_V2_RESULTS_AND_LIMITS: Final = """
+_V3_RESULTS_AND_LIMITS: Final = """
 CREATE TABLE cache_entries (
     cache_key  TEXT NOT NULL PRIMARY KEY,
     task       TEXT NOT NULL,
@@ -155,7 +261,7 @@ CREATE TABLE concurrency_limits (
 );
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2_RESULTS_AND_LIMITS)
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2_SCHEDULES_AND_OUTBOX, _V3_RESULTS_AND_LIMITS)
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 

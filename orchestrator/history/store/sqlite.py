@@ -41,11 +41,14 @@ from .convert import (
     iso_utc,
     log_params,
     task_params,
+    where_equal,
 )
 from .errors import AmbiguousRunIdError, StoreError
 from .limits import SQLiteLimits
+from .outbox import SQLiteOutbox, enqueue_state, store_rules
 from .records import TERMINAL_STATES, FlowRunRow, LogRow, TaskRunRow, TransitionRow
 from .results import SQLiteResults, record_results
+from .schedule_book import SQLiteScheduleBook, start_pending
 from .schema import migrate
 
 __all__ = ["SQLiteStore"]
@@ -64,7 +67,9 @@ _MAX_CHAR: Final = "\U0010ffff"
 # Built from a constant set of known names, so formatting it into SQL is safe.
 _TERMINAL_SQL: Final = "(" + ", ".join(f"'{s}'" for s in sorted(TERMINAL_STATES)) + ")"
 
-_FLOW_COLUMNS: Final = "run_id, flow_name, state, parameters, started, ended, heartbeat, message, host, pid"
+_FLOW_COLUMNS: Final = (
+    "run_id, flow_name, state, parameters, started, ended, heartbeat, message, host, pid, schedule_id, tick"
+)
 _TASK_COLUMNS: Final = (
     "run_id, key, task, name, state, started, ended, attempt, worker, message, error_type, error_message, traceback"
 )
@@ -132,11 +137,23 @@ class SQLiteStore:
         #: Persisted results and resume links (store/results.py), and concurrency limits (store/limits.py).
         self.results = SQLiteResults(self._read, self._write)
         self.limits = SQLiteLimits(self._read, self._write)
+        self._schedules = SQLiteScheduleBook(self._write, self._read)
+        self._outbox = SQLiteOutbox(self._write, self._read)
 
     @property
     def path(self) -> str:
         """The database file this store writes to."""
         return self._path
+
+    @property
+    def schedules(self) -> SQLiteScheduleBook:
+        """Schedules, claimed ticks and the serve lease (orchestrator.history.store.schedule_book)."""
+        return self._schedules
+
+    @property
+    def outbox(self) -> SQLiteOutbox:
+        """The notification outbox (orchestrator.history.store.outbox)."""
+        return self._outbox
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self._path!r})"
@@ -158,30 +175,33 @@ class SQLiteStore:
         state: str = "Running",
         host: str | None = None,
         pid: int | None = None,
+        schedule_id: str | None = None,
+        tick: float | None = None,
+        notify: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        """Record a new flow run in ``state``; its heartbeat starts at ``started``."""
+        """Record a new flow run in ``state``; its heartbeat starts at ``started``.
+
+        A scheduled run claimed by ``serve`` already exists as Pending: recording
+        it Running starts it, once (``RunAlreadyStarted`` otherwise). ``notify``
+        holds the run's notify rules (``NotifyRule.as_dict()``).
+        """
         check_state(state, f"flow run {run_id!r}")
         params_json = dump_parameters(parameters, run_id)
         ended = started if state in TERMINAL_STATES else None
 
         def work(conn: sqlite3.Connection) -> None:
+            # The run's rules first: a state it starts in may already be one to notify.
+            store_rules(conn, run_id, notify)
             cursor = conn.execute(
                 "INSERT INTO flow_runs"
-                " (run_id, flow_name, state, parameters, started, ended, heartbeat, host, pid)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING",
-                (
-                    run_id,
-                    flow_name,
-                    state,
-                    params_json,
-                    started,
-                    ended,
-                    started,
-                    host,
-                    pid,
-                ),
+                " (run_id, flow_name, state, parameters, started, ended, heartbeat, host, pid, schedule_id, tick)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING",
+                (run_id, flow_name, state, params_json, started, ended, started, host, pid, schedule_id, tick),
             )
             if cursor.rowcount == 0:
+                if state == "Running":
+                    start_pending(conn, run_id, flow_name, params_json, started, host, pid)
+                    return
                 message = (
                     f"flow run {run_id!r} already exists in the run store {self._path}; every flow run needs a new id"
                 )
@@ -190,6 +210,7 @@ class SQLiteStore:
                 "INSERT INTO flow_transitions (run_id, state, ts) VALUES (?, ?, ?)",
                 (run_id, state, started),
             )
+            enqueue_state(conn, run_id, state, started, None)
 
         self._write(work)
 
@@ -270,15 +291,7 @@ class SQLiteStore:
 
         A ``limit`` of zero or less returns them all.
         """
-        clauses: list[str] = []
-        params: list[Any] = []
-        if flow is not None:
-            clauses.append("flow_name = ?")
-            params.append(flow)
-        if state is not None:
-            clauses.append("state = ?")
-            params.append(state)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = where_equal({"flow_name": flow, "state": state})
         params.append(limit if limit > 0 else -1)  # SQLite reads a negative LIMIT as none
         sql = f"SELECT {_FLOW_COLUMNS} FROM flow_runs {where} ORDER BY started DESC, rowid DESC LIMIT ?"
         rows = self._read(lambda conn: conn.execute(sql, params).fetchall())
@@ -486,6 +499,8 @@ class SQLiteStore:
             "INSERT INTO flow_transitions (run_id, state, ts, message) VALUES (?, ?, ?, ?)",
             (run_id, state, ts, message),
         )
+        # The notifications this state calls for, in the same transaction (history.store.outbox).
+        enqueue_state(conn, run_id, state, ts, message)
 
     def _no_run_message(self, run_id: str) -> str:
         return f"no flow run {run_id!r} in the run store {self._path}; record it with create_flow_run() first"

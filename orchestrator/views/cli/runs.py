@@ -69,12 +69,16 @@ def _ls(args: argparse.Namespace) -> int:
         print(f"no flow runs recorded in {default_store_path()}")
         return 0
     rows = []
+    scheduled = any(run.tick is not None for run in runs)
     for run in runs:
         counts = store.task_state_counts(run.run_id)
         failed = sum(counts.get(s, 0) for s in _FAILED)
         tasks = f"{sum(counts.values())}" + (f" ({failed} failed)" if failed else "")
-        rows.append((run.run_id, run.flow_name, run.state, when(run.started), _duration(run), tasks))
-    print_table(("RUN ID", "FLOW", "STATE", "STARTED", "DURATION", "TASKS"), rows)
+        row = (run.run_id, run.flow_name, run.state, when(run.started), _duration(run), tasks)
+        # A scheduled run (daskflow serve) shows the tick it is for.
+        rows.append((*row, when(run.tick) if run.tick is not None else "-") if scheduled else row)
+    headers = ("RUN ID", "FLOW", "STATE", "STARTED", "DURATION", "TASKS")
+    print_table((*headers, "TICK") if scheduled else headers, rows)
     return 0
 
 
@@ -85,6 +89,8 @@ def _show(args: argparse.Namespace) -> int:
     print(f"  started   {when(run.started)}   duration {_duration(run)}")
     if run.host or run.pid:
         print(f"  driver    {run.host} pid {run.pid}")
+    if run.tick is not None:
+        print(f"  schedule  {run.schedule_id}, tick {when(run.tick)}")
     print(f"  parameters {run.parameters}")
     if run.message:
         print(f"  message   {run.message}")
