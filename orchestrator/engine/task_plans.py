@@ -89,7 +89,7 @@ class TaskPlanner:
             persist=persist,
             refresh=options.refresh_cache,
             expiration=options.cache_expiration,  # type: ignore[arg-type]  # normalised to seconds
-            resume=resume,
+            resume=dict(resume or {}),
             resume_from=self.settings.resume.run_id if self.settings.resume is not None else None,
         )
 

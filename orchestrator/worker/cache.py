@@ -29,7 +29,10 @@ For each call the state layer opens a ``CallCache``:
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import inspect
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,78 +47,40 @@ from .tokens import NotDeterministic, Opaque, stable_token
 __all__ = ["CachePlan", "CallCache", "TaskPlan"]
 
 
+@dataclasses.dataclass(frozen=True)
 class CachePlan:
-    """How one task's calls cache and persist in one run; picklable, shipped once per run."""
+    """How one task's calls cache and persist in one run; picklable, shipped once per run in the spec.
 
-    __slots__ = (
-        "_signature",
-        "expiration",
-        "fingerprint",
-        "lookup",
-        "persist",
-        "refresh",
-        "resume",
-        "resume_from",
-        "storage",
-    )
+    ``resume`` maps the cache keys of this task's results in the resumed run
+    (and the runs that one resumed) to their locations.
+    """
 
-    def __init__(
-        self,
-        fingerprint: str,
-        storage: str,
-        *,
-        lookup: bool,
-        persist: bool,
-        refresh: bool = False,
-        expiration: float | None = None,
-        resume: Mapping[str, str] | None = None,
-        resume_from: str | None = None,
-    ) -> None:
-        self.fingerprint = fingerprint
-        self.storage = storage
-        self.lookup = lookup
-        self.persist = persist
-        self.refresh = refresh
-        self.expiration = expiration
-        #: Cache keys of this task's results in the resumed run (and its own resumed runs): key -> location.
-        self.resume = dict(resume or {})
-        self.resume_from = resume_from
-        self._signature: inspect.Signature | None = None
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_plan, (self.fingerprint, self.storage, self.lookup, self.persist, self.refresh,
-                                self.expiration, self.resume, self.resume_from))  # fmt: skip
-
-    def signature(self, fn: Any) -> inspect.Signature | None:
-        """The task function's signature, read once per process (None for callables without one)."""
-        if self._signature is None:
-            try:
-                self._signature = inspect.signature(fn)
-            except (TypeError, ValueError):
-                return None
-        return self._signature
+    fingerprint: str
+    storage: str
+    lookup: bool
+    persist: bool
+    refresh: bool = False
+    expiration: float | None = None
+    resume: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    resume_from: str | None = None
 
 
-def _rebuild_plan(
-    fingerprint: str,
-    storage: str,
-    lookup: bool,
-    persist: bool,
-    refresh: bool,
-    expiration: float | None,
-    resume: Mapping[str, str],
-    resume_from: str | None,
-) -> CachePlan:
-    return CachePlan(
-        fingerprint,
-        storage,
-        lookup=lookup,
-        persist=persist,
-        refresh=refresh,
-        expiration=expiration,
-        resume=resume,
-        resume_from=resume_from,
-    )
+_SIGNATURES: weakref.WeakKeyDictionary[Any, inspect.Signature] = weakref.WeakKeyDictionary()
+
+
+def _signature(fn: Any) -> inspect.Signature | None:
+    """The task function's signature, read once per process (None for callables without one)."""
+    try:
+        return _SIGNATURES[fn]
+    except (KeyError, TypeError):
+        pass
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    with contextlib.suppress(TypeError):  # not weakly referenceable: read it each time
+        _SIGNATURES[fn] = signature
+    return signature
 
 
 class TaskPlan:
@@ -208,7 +173,7 @@ def _call_key(plan: CachePlan, task: TaskLike, call: Any, upstream: Sequence[Sta
     """The cache key of one call; None when it has none (its arguments do not fit its signature)."""
     key_fn = task.options.cache_key_fn
     if key_fn is not None:
-        arguments = _bound(plan, task, *_filled(call, upstream))
+        arguments = _bound(task, *_filled(call, upstream))
         if arguments is None:
             return None
         try:
@@ -220,7 +185,7 @@ def _call_key(plan: CachePlan, task: TaskLike, call: Any, upstream: Sequence[Sta
         if not isinstance(custom, str):
             raise NotDeterministic(f"its cache_key_fn returned {type(custom).__name__}, not a string")
         return stable_token((plan.fingerprint, "key_fn", custom))
-    templates = _bound(plan, task, call.args, call.kwargs)
+    templates = _bound(task, call.args, call.kwargs)
     if templates is None:
         return None
     inputs = []
@@ -236,8 +201,8 @@ def _call_key(plan: CachePlan, task: TaskLike, call: Any, upstream: Sequence[Sta
     return stable_token((plan.fingerprint, "inputs", tuple(inputs)))
 
 
-def _bound(plan: CachePlan, task: TaskLike, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
-    signature = plan.signature(task.fn)
+def _bound(task: TaskLike, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+    signature = _signature(task.fn)
     if signature is None:
         return {**{str(i): a for i, a in enumerate(args)}, **kwargs}
     try:

@@ -73,7 +73,7 @@ def cached_call(
         persist=persist,
         refresh=task.options.refresh_cache,
         expiration=task.options.cache_expiration,  # type: ignore[arg-type]
-        resume=resume,
+        resume=resume or {},
         resume_from="old-run" if resume else None,
     )
     spec = TaskSpec.build("tok", task, RunInfo("run1", TOPIC), TaskPlan(plan))
