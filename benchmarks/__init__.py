@@ -12,6 +12,9 @@ lists the options). The pieces:
 * ``budget``: the performance budget of DESIGN.md, measured line by line;
 * ``probe``: what the budget runs in a fresh subprocess (import time, RSS);
 * ``report``: the table, the JSON file and the PNG plot.
+* ``dashboard`` (``python -m benchmarks.dashboard``): the web dashboard's budgets in a
+  real browser, on stores ``dashboard_store`` generates; ``dashboard_flows`` is the
+  live run it watches.
 
 Benchmarks never run in the test suite; ``tests/benchmarks`` only checks
 that the harness works at tiny sizes.

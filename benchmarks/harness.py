@@ -2,7 +2,8 @@
 
 For each (shape, size) the harness warms every runner up once at a small
 size (functions shipped, modules imported on the workers), then runs the
-repeats interleaved: raw Dask, daskflow, Prefect, with the order rotated
+repeats interleaved: raw Dask, daskflow (and daskflow with chain fusion off,
+for the shapes fusion changes), Prefect, with the order rotated
 each repeat so neither side always runs right after the other. Before every
 timed run it waits until the scheduler has forgotten the previous run's
 tasks, so cleanup never bleeds into the next measurement. Every run's value
@@ -26,7 +27,7 @@ from .shapes import SHAPES, Shape
 
 __all__ = ["Result", "bench_cluster", "measure", "run_suite", "wait_idle"]
 
-RUNNERS = ("raw", "daskflow", "prefect")
+RUNNERS = ("raw", "daskflow", "unfused", "prefect")
 
 
 @dataclass
@@ -48,6 +49,12 @@ class Result:
         return None if raw is None or flow is None or raw == 0 else flow / raw
 
     @property
+    def unfused_ratio(self) -> float | None:
+        """daskflow with chain fusion off, over raw Dask (None if the shape was not timed unfused)."""
+        raw, flow = self.median("raw"), self.median("unfused")
+        return None if raw is None or flow is None or raw == 0 else flow / raw
+
+    @property
     def added_us_per_task(self) -> float | None:
         raw, flow = self.median("raw"), self.median("daskflow")
         return None if raw is None or flow is None else (flow - raw) / self.tasks * 1e6
@@ -57,6 +64,7 @@ class Result:
         out.update(
             medians={r: self.median(r) for r in self.times},
             ratio=self.ratio,
+            unfused_ratio=self.unfused_ratio,
             added_us_per_task=self.added_us_per_task,
         )
         return out
@@ -124,6 +132,8 @@ def measure(
         "raw": lambda size: shape.raw(runners.client, size, **options),
         "daskflow": lambda size: shape.daskflow(runners.executor, size, **options),
     }
+    if shape.fusable:
+        calls["unfused"] = lambda size: shape.daskflow(runners.executor, size, fuse=False, **options)
     prefect_run = (runners.prefect or {}).get(shape.name)
     if prefect_run is not None and shape.tasks(n) <= prefect_max_tasks:
         calls["prefect"] = lambda size: prefect_run(runners.address, size, **options)

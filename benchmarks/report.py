@@ -29,6 +29,7 @@ _HEADERS = (
     "raw Dask median",
     "daskflow median",
     "ratio",
+    "unfused ratio",
     "added µs/task",
     "Prefect median",
     "runs",
@@ -51,7 +52,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int
 def results_table(results: Sequence[Result]) -> str:
     rows = []
     for r in results:
-        ratio, added = r.ratio, r.added_us_per_task
+        ratio, unfused, added = r.ratio, r.unfused_ratio, r.added_us_per_task
         runs = "/".join(str(len(r.times[k])) for k in r.times)
         rows.append(
             [
@@ -61,6 +62,7 @@ def results_table(results: Sequence[Result]) -> str:
                 _seconds(r.median("raw")),
                 _seconds(r.median("daskflow")),
                 "-" if ratio is None else f"{ratio:.3f}",
+                "-" if unfused is None else f"{unfused:.3f}",
                 "-" if added is None else f"{added:+.1f}",
                 _seconds(r.median("prefect")),
                 runs,

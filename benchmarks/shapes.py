@@ -16,6 +16,10 @@ long they are expected to take), and the same graph under other prefixes can
 schedule very differently (a wide DAG whose keys all start with one prefix ran
 1.6x faster than the same graph with a ``noop`` and a ``combine`` group).
 
+Shapes whose graph chain fusion changes (``fusable``: the chain, and the
+ETL's extract -> transform -> aggregate per partition) are also timed with
+fusion off, as the ``unfused`` runner.
+
 Sizes: ``n`` is the shape's own size (tasks for fan-out, chain and wide DAG,
 partitions for the ETL); ``Shape.tasks(n)`` gives the number of Dask tasks,
 which the per-task added cost divides by.
@@ -156,20 +160,22 @@ def wide_flow(n: int) -> int:
     return total_task(layer)
 
 
-def flow_fanout(executor: Executor, n: int, **_: Any) -> Any:
-    return fanout_flow.run(n, executor=executor).result()
+def flow_fanout(executor: Executor, n: int, fuse: bool | None = None, **_: Any) -> Any:
+    return fanout_flow.with_options(fuse=fuse).run(n, executor=executor).result()
 
 
-def flow_chain(executor: Executor, n: int, **_: Any) -> Any:
-    return chain_flow.run(n, executor=executor).result()
+def flow_chain(executor: Executor, n: int, fuse: bool | None = None, **_: Any) -> Any:
+    return chain_flow.with_options(fuse=fuse).run(n, executor=executor).result()
 
 
-def flow_etl(executor: Executor, n: int, partition_mb: float = ETL_PARTITION_MB, **_: Any) -> Any:
-    return etl_flow.run(n, etl_floats(partition_mb), executor=executor).result()
+def flow_etl(
+    executor: Executor, n: int, partition_mb: float = ETL_PARTITION_MB, fuse: bool | None = None, **_: Any
+) -> Any:
+    return etl_flow.with_options(fuse=fuse).run(n, etl_floats(partition_mb), executor=executor).result()
 
 
-def flow_wide(executor: Executor, n: int, **_: Any) -> Any:
-    return wide_flow.run(n, executor=executor).result()
+def flow_wide(executor: Executor, n: int, fuse: bool | None = None, **_: Any) -> Any:
+    return wide_flow.with_options(fuse=fuse).run(n, executor=executor).result()
 
 
 # -- the registry ----------------------------------------------------------------
@@ -185,6 +191,8 @@ class Shape:
     tasks: Callable[[int], int]
     raw: Callable[..., Any]
     daskflow: Callable[..., Any]
+    #: Whether chain fusion changes this shape's graph, so the suite also times it unfused.
+    fusable: bool = False
 
 
 SHAPES: dict[str, Shape] = {
@@ -198,7 +206,7 @@ SHAPES: dict[str, Shape] = {
             raw_fanout,
             flow_fanout,
         ),
-        Shape("chain", "n tasks, each depending on the one before", (1_000,), lambda n: n, raw_chain, flow_chain),
+        Shape("chain", "n tasks, each depending on the one before", (1_000,), lambda n: n, raw_chain, flow_chain, True),
         Shape(
             "etl",
             "extract -> transform -> aggregate per partition (numpy), then one load",
@@ -206,6 +214,7 @@ SHAPES: dict[str, Shape] = {
             lambda n: 3 * n + 1,
             raw_etl,
             flow_etl,
+            True,
         ),
         Shape(
             "wide",

@@ -2,19 +2,22 @@
 
 extract pulls the day's partition ids, then each partition is read,
 cleaned and summarised by its own chain of tasks, and load adds the
-summaries up. Run it with ``daskflow demo`` or ``python examples/etl.py``.
+summaries up; each step logs what it did (``daskflow runs logs RUN_ID``, or
+the dashboard's Logs tab). Run it with ``daskflow demo`` or ``python
+examples/etl.py``.
 """
 
 from __future__ import annotations
 
 import random
 
-from orchestrator import flow, task
+from orchestrator import flow, get_run_logger, task
 
 
 @task
 def extract(day: str, partitions: int) -> list[int]:
     """Partition ids for the day (a real job would list files or table shards)."""
+    get_run_logger().info("%s: %d partitions to read", day, partitions)
     return list(range(partitions))
 
 
@@ -31,11 +34,13 @@ def clean(rows: list[float]) -> list[float]:
 
 @task
 def summarise(rows: list[float]) -> dict[str, float]:
+    get_run_logger().info("summarised %d rows", len(rows))
     return {"rows": float(len(rows)), "total": sum(rows)}
 
 
 @task
 def load(summaries: list[dict[str, float]]) -> dict[str, float]:
+    get_run_logger().info("loading %d partition summaries", len(summaries))
     return {
         "partitions": float(len(summaries)),
         "rows": sum(s["rows"] for s in summaries),

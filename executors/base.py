@@ -111,11 +111,41 @@ class Executor(abc.ABC):
 
         return LOCAL_LIMITER.snapshot()
 
+    def peek(self, keys: Sequence[str], fn: Callable[[Any], Any]) -> dict[str, Any]:
+        """``fn(value)`` for each of ``keys`` whose value the executor still holds, computed where it is held.
+
+        The value itself never travels, only what ``fn`` returns (``fn`` must
+        pickle by reference for a cluster). Keys no longer held are left out.
+        Local executors deliver every event before a handle is done, so they
+        never need to look: the default holds nothing.
+        """
+        return {}
+
+    def finished_at(self, keys: Sequence[str]) -> dict[str, float]:
+        """When the executor saw each of ``keys`` finish (seconds since the epoch), for keys it remembers."""
+        return {}
+
     def close(self) -> None:  # noqa: B027 - optional for executors that hold nothing
         """Release what ``start`` acquired."""
 
     def describe(self) -> str:
         return type(self).__name__
+
+    @property
+    def scheduler_address(self) -> str | None:
+        """The address of the Dask scheduler that runs this executor's tasks (None: no scheduler)."""
+        return None
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """The URL of that scheduler's dashboard, when it serves one."""
+        return None
+
+    @property
+    def external_scheduler(self) -> bool:
+        """Whether that scheduler was reached by address rather than started by this process,
+        so that another process may connect to it too."""
+        return False
 
     @property
     def connected(self) -> bool:

@@ -6,7 +6,10 @@ Which cluster, in order of precedence:
    ``DASKFLOW_ADDRESS`` environment variable, else Dask's own
    ``scheduler-address`` config (``DASK_SCHEDULER_ADDRESS``);
 2. ``cluster=`` any Dask cluster manager object, or ``cluster_class=`` plus
-   ``cluster_kwargs=`` (and optionally ``adapt=``) to create one;
+   ``cluster_kwargs=`` (and optionally ``adapt=``) to create one. The class
+   may be given as a dotted path (``"dask_jobqueue.SLURMCluster"``,
+   ``"dask_kubernetes.operator.KubeCluster"``), imported when the executor
+   starts, so a flow file names its cluster without importing the package;
 3. otherwise an embedded ``LocalCluster`` sized to the machine, started once
    per process, shared by every run, and closed at exit. Its worker processes
    do not re-run the user's script (``executors.main_guard``), so a script
@@ -61,7 +64,7 @@ class DaskExecutor(Executor):
         self,
         address: str | None = None,
         cluster: Any = None,
-        cluster_class: type[Any] | None = None,
+        cluster_class: type[Any] | str | None = None,
         cluster_kwargs: Mapping[str, Any] | None = None,
         adapt: Mapping[str, Any] | None = None,
         client_kwargs: Mapping[str, Any] | None = None,
@@ -84,6 +87,7 @@ class DaskExecutor(Executor):
         self.worker_saturation = worker_saturation
         self._client: Client | None = None
         self._owned_cluster: Any = None
+        self._by_address = False
 
     # -- connecting ---------------------------------------------------------
 
@@ -97,6 +101,29 @@ class DaskExecutor(Executor):
     def connected(self) -> bool:
         client = self._client
         return client is None or client.status == "running"
+
+    @property
+    def scheduler_address(self) -> str | None:
+        client = self._client
+        if client is None:
+            return None
+        address = getattr(client.scheduler, "address", None)
+        return str(address) if address else None
+
+    @property
+    def dashboard_link(self) -> str | None:
+        client = self._client
+        if client is None:
+            return None
+        try:
+            link = client.dashboard_link
+        except Exception:  # noqa: BLE001 - a scheduler without a dashboard (--no-dashboard) has no link
+            return None
+        return str(link) if link else None
+
+    @property
+    def external_scheduler(self) -> bool:
+        return self._client is not None and self._by_address
 
     def describe(self) -> str:
         if self._client is None:
@@ -113,13 +140,15 @@ class DaskExecutor(Executor):
             if self.cluster is not None:
                 self._client = self._new_client(self.cluster)
             elif self.cluster_class is not None:
+                cluster_class = _import_class(self.cluster_class)
                 with _Saturation(self.worker_saturation):
-                    self._owned_cluster = self.cluster_class(**self.cluster_kwargs)
+                    self._owned_cluster = cluster_class(**self.cluster_kwargs)
                 if self.adapt is not None:
                     self._owned_cluster.adapt(**self.adapt)
                 self._client = self._new_client(self._owned_cluster)
             elif address:
                 self._client = self._connect(address)
+                self._by_address = True
             else:
                 self._client = embedded_client(self.worker_saturation)
             _flush_events_on_close(self._client)
@@ -242,6 +271,31 @@ class DaskExecutor(Executor):
 
         return dict(self.client.run_on_scheduler(snapshot_on_scheduler))
 
+    def peek(self, keys: Sequence[str], fn: Callable[[Any], Any]) -> dict[str, Any]:
+        # Asked only when something went wrong (a worker lost with events it had not sent), so a
+        # round trip per holding worker is fine. A key may be held by several: ask the first.
+        client = self._live_client()
+        if client is None or not keys:
+            return {}
+        by_worker: dict[str, list[str]] = {}
+        for key, worker in client.run_on_scheduler(_first_holders, list(keys)):
+            by_worker.setdefault(worker, []).append(key)
+        found: dict[str, Any] = {}
+        for worker, held in by_worker.items():
+            answer = client.run(_peek_on_worker, held, fn, workers=[worker], on_error="return")
+            values = answer.get(worker)
+            if isinstance(values, dict):
+                found.update(values)
+        return found
+
+    def finished_at(self, keys: Sequence[str]) -> dict[str, float]:
+        # The scheduler's transition log (distributed.admin.low-level-log-length entries) says
+        # when each key went from processing to memory, even after the key was released.
+        client = self._live_client()
+        if client is None or not keys:
+            return {}
+        return dict(client.run_on_scheduler(_finish_times, list(keys)))
+
     def _live_client(self) -> Client | None:
         client = self._client
         return client if client is not None and client.status == "running" else None
@@ -256,6 +310,33 @@ class DaskExecutor(Executor):
         client = self._client
         if client is not None and client.status == "running":
             client.unsubscribe_topic(topic)
+
+
+def _peek_on_worker(keys: Sequence[str], fn: Callable[[Any], Any], dask_worker: Any) -> dict[str, Any]:
+    """On a worker: ``fn`` of each of ``keys`` it holds in memory (``DaskExecutor.peek``)."""
+    data = dask_worker.data
+    return {key: fn(data[key]) for key in keys if key in data}
+
+
+def _first_holders(keys: Sequence[str], dask_scheduler: Any) -> list[tuple[str, str]]:
+    """On the scheduler: (key, a worker holding it) for each of ``keys`` in memory somewhere."""
+    tasks = dask_scheduler.tasks
+    found = []
+    for key in keys:
+        ts = tasks.get(key)
+        if ts is not None and ts.who_has:
+            found.append((key, next(iter(ts.who_has)).address))
+    return found
+
+
+def _finish_times(keys: Sequence[str], dask_scheduler: Any) -> list[tuple[str, float]]:
+    """On the scheduler: (key, when it last went processing -> memory) for ``keys`` its log remembers."""
+    wanted = set(keys)
+    return [
+        (entry.key, entry.timestamp)
+        for entry in dask_scheduler.transition_log
+        if entry.key in wanted and entry.start == "processing" and entry.finish == "memory"
+    ]
 
 
 _FLUSHING: set[str] = set()
@@ -292,6 +373,45 @@ def close_clients(address: str | None = None) -> None:
         clients = [_CLIENTS.pop(k) for k in keys]
     for client in clients:
         client.close()
+
+
+def _import_class(spec: type[Any] | str) -> Any:
+    """``spec`` itself, or the class a dotted path (``package.module.Class`` or ``package.module:Class``) names."""
+    if not isinstance(spec, str):
+        return spec
+    import importlib
+
+    module_name, sep, attribute = spec.partition(":") if ":" in spec else spec.rpartition(".")
+    if not sep or not module_name or not attribute:
+        raise ExecutorError(f"cluster_class={spec!r} is not a dotted path like 'dask_jobqueue.SLURMCluster'")
+    try:
+        with _sigint_kept():
+            module = importlib.import_module(module_name)
+    except ImportError as exc:
+        package = module_name.split(".")[0].replace("_", "-")
+        message = f"cluster_class={spec!r}: cannot import {module_name!r} ({exc}); install it (pip install {package})"
+        raise ExecutorError(message) from exc
+    found = getattr(module, attribute, None)
+    if not callable(found):
+        raise ExecutorError(f"cluster_class={spec!r}: {module_name!r} has no class {attribute!r}")
+    return found
+
+
+@contextlib.contextmanager
+def _sigint_kept() -> Iterator[None]:
+    """Undo a Ctrl-C handler an import installs: ``dask_jobqueue`` sets one that calls ``sys.exit()``,
+    which would turn an interrupted run's KeyboardInterrupt (and so its Cancelled record) into an exit."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is not handler and handler is not None:
+            signal.signal(signal.SIGINT, handler)
 
 
 def _dask_config_address() -> str | None:

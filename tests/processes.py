@@ -1,14 +1,15 @@
-"""Helpers for tests that start real processes: a free loopback port, stopping by PID, Dask processes."""
+"""Helpers for tests that start real processes: a free loopback port, stopping by PID, Dask processes, a dashboard."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from orchestrator.history.store import FlowRunRow, SQLiteStore
@@ -26,7 +27,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
     """Stop a process we started, by its PID: SIGTERM, then SIGKILL if it lingers."""
     if process.poll() is None:
         os.kill(process.pid, signal.SIGTERM)
@@ -35,6 +36,25 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.kill(process.pid, signal.SIGKILL)
             process.wait(20)
+
+
+@contextlib.contextmanager
+def dashboard(env: Mapping[str, str], cwd: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`daskflow dashboard --port 0` with this environment, and the first line it printed (its URL)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "dashboard", "--port", "0"],
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield process, process.stdout.readline().strip()
+    finally:
+        stop(process)
+        process.communicate()  # and close the pipes
 
 
 class DaskProcesses:

@@ -16,6 +16,8 @@ store's recorder and the progress displays wrap it (orchestrator.engine.observer
 from __future__ import annotations
 
 import functools
+import os
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
@@ -40,11 +42,13 @@ from ..worker.prints import flow_prints
 from .parameters import ParameterValidator
 from .serving import server
 
-__all__ = ["Flow", "default_executor", "flow", "run_flow_hooks"]
+__all__ = ["FILE_MODULE_PREFIX", "Flow", "default_executor", "flow", "run_flow_hooks"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+#: The names load_flow gives the modules it loads from a file path.
+FILE_MODULE_PREFIX = "daskflow_user_"
 _DEFAULT: list[Executor] = []
 _DEFAULT_LOCK = threading.Lock()
 
@@ -77,6 +81,9 @@ class Flow(Generic[P, R]):
         self.options = options
         self.name = options.name
         self.parameters = ParameterValidator(self.name, fn)
+        #: How to load this flow again (``PATH:FLOW`` or ``module:flow``), recorded with each run so the
+        #: dashboard can re-run it; ``load_flow`` sets it, else it is found from the function's module.
+        self.entrypoint: str | None = None
         functools.update_wrapper(self, fn)
 
     def __repr__(self) -> str:
@@ -84,7 +91,9 @@ class Flow(Generic[P, R]):
 
     def with_options(self, **changes: Any) -> Flow[P, R]:
         """A copy of this flow with some options changed (name, executor, timeout, progress, ...)."""
-        return Flow(self.fn, make_options(FlowOptions, f"flow {self.name!r}", self.options, changes))
+        copy = Flow(self.fn, make_options(FlowOptions, f"flow {self.name!r}", self.options, changes))
+        copy.entrypoint = self.entrypoint
+        return copy
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return_state = bool(kwargs.pop("return_state", False))
@@ -128,6 +137,7 @@ class Flow(Generic[P, R]):
             self.name, params, chosen, timeout=self.options.timeout, outcome=self._outcome(),
             log_level=cast("int | None", self.options.log_level),  # FlowOptions stores the number
             settings=settings,
+            fuse=self.options.fuse,
             run_id=run_id,
         )  # fmt: skip
         options = self.options
@@ -135,6 +145,7 @@ class Flow(Generic[P, R]):
         engine.run.notify_rules = build_rules(
             options.notify, options.notify_on, options.late_after, options.not_completed_within
         )
+        engine.run.entrypoint = self.entrypoint or _entrypoint_of(self.fn)
         body = flow_prints(self._body(params), self.options.log_prints, echo=not engine.console)
         # The run store record, heartbeats and the CLI's progress display; live progress in notebooks.
         with observing(engine, self.options.progress):
@@ -176,6 +187,26 @@ class Flow(Generic[P, R]):
     def visualize(self, *args: Any, **kwargs: Any) -> Any:
         """Draw the graph ``compile(*args, **kwargs)`` returns as SVG (a ``GraphView``; inline in Jupyter)."""
         return renderers().graph(self.compile(*args, **kwargs), self.name)
+
+
+def _entrypoint_of(fn: Callable[..., Any]) -> str | None:
+    """``FILE:NAME`` or ``module:NAME`` for a flow function defined at the top of a module, else None.
+
+    A script's (or a file ``load_flow`` loaded) by its absolute path, an
+    importable module by its name; a notebook's ``__main__`` has no file, and a
+    nested function or a lambda no name to load it by.
+    """
+    name = getattr(fn, "__name__", None)
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    if not name or getattr(fn, "__qualname__", None) != name or module is None:
+        return None
+    if getattr(getattr(module, name, None), "fn", None) is not fn:
+        return None
+    # A script, or a file load_flow loaded under a made-up name: only its path loads it again.
+    if module.__name__ != "__main__" and not module.__name__.startswith(FILE_MODULE_PREFIX):
+        return f"{module.__name__}:{name}"
+    file = getattr(module, "__file__", None)
+    return f"{os.path.abspath(file)}:{name}" if file else None
 
 
 @overload

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..records.errors import FlowDefinitionError
-from .flows import Flow
+from .flows import FILE_MODULE_PREFIX, Flow
 
 __all__ = ["load_flow"]
 
@@ -19,11 +19,14 @@ def load_flow(spec: str) -> Flow[Any, Any]:
     location, sep, name = spec.rpartition(":")
     if not sep or not location or not name:
         raise FlowDefinitionError(f"flow {spec!r}: expected PATH:FLOW, like examples/etl.py:etl")
+    entrypoint = spec
     if location.endswith(".py") or "/" in location:
         path = Path(location)
+        # What a re-run loads: the file by its absolute path, so it works from any directory.
+        entrypoint = f"{path.resolve()}:{name}"
         if not path.is_file():
             raise FlowDefinitionError(f"flow {spec!r}: no such file {location!r}")
-        module_name = f"daskflow_user_{path.stem}"
+        module_name = f"{FILE_MODULE_PREFIX}{path.stem}"
         module_spec = importlib.util.spec_from_file_location(module_name, path)
         if module_spec is None or module_spec.loader is None:
             raise FlowDefinitionError(f"flow {spec!r}: cannot load {location!r} as Python")
@@ -42,4 +45,5 @@ def load_flow(spec: str) -> Flow[Any, Any]:
     found = getattr(module, name, None)
     if not isinstance(found, Flow):
         raise FlowDefinitionError(f"flow {spec!r}: {location} has no @flow named {name!r}")
+    found.entrypoint = entrypoint
     return found

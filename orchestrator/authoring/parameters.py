@@ -46,7 +46,8 @@ class ParameterValidator:
             fields[f"p_{name}"] = (hints.get(name, Any), pydantic.Field(default, alias=name))
             self._validated.append(name)
         config = pydantic.ConfigDict(arbitrary_types_allowed=True, extra="forbid", populate_by_name=False)
-        return pydantic.create_model(self.flow_name, __config__=config, **fields)
+        # The model's name titles validation errors; a class name cannot hold NUL, a flow name may.
+        return pydantic.create_model(self.flow_name.replace("\x00", "\\x00"), __config__=config, **fields)
 
     def validate(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """The validated parameters by name; raise ``ValidationError`` or ``FlowDefinitionError``."""

@@ -420,6 +420,7 @@ class FlowBlock(Flow[..., Any]):
         options = make_options(FlowOptions, f"flow {self.name!r}", self.options, changes)
         copy = type(self)(options.name)
         copy.options = options
+        copy.entrypoint = self.entrypoint
         copy._graph = self._graph
         copy._refresh_parameters()
         return copy

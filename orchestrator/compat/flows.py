@@ -170,11 +170,13 @@ class PrefectFlow(NativeFlow[P, R]):
     def run(self, *args: Any, executor: Any = None, **kwargs: Any) -> FlowRun:
         """Run the flow (and rerun it ``retries`` times if it fails); the ``FlowRun``."""
         run = super().run(*args, executor=executor, **kwargs)
+        # A retry is a new flow run: a scheduled tick's id and mark belong to its first run only.
+        again = {k: v for k, v in kwargs.items() if k not in ("run_id", "scheduled")}
         for _ in range(self.retries):
             if run.state is Native.COMPLETED:
                 break
             time.sleep(self.retry_delay)
-            run = super().run(*args, executor=executor, **kwargs)
+            run = super().run(*args, executor=executor, **again)
         return run
 
     def with_options(self, **keywords: Any) -> PrefectFlow[P, R]:

@@ -12,6 +12,10 @@ Data path (see DESIGN.md, "How one flow run flows"):
   nodes that user code still references (checked with weak references after
   the compiler dropped its own links). Dask frees everything else as soon
   as its dependents finish.
+* **Tell.** Each flush also tells the listeners its nodes (key, task name,
+  display name, upstream keys) in one ``{"kind": "graph"}`` event, and the
+  run's start says where it runs (``{"kind": "run_info"}``), so the run store
+  holds the graph and the Dask scheduler of every run.
 * **Hear.** Every task emits one final state event (the state layer). Dask
   workers send them in batches (executors.events), so an event may arrive up
   to ``events.LINGER`` after its task's handle reports done; whatever reads a
@@ -23,8 +27,10 @@ Data path (see DESIGN.md, "How one flow run flows"):
   is decided. Tasks Dask itself failed (a worker lost too often, the
   scheduler gone) never report: their leaves stay held and come back erred,
   and after a short grace the unreported task runs are marked Crashed with
-  that error. The return value is then gathered, and the
-  run is Failed if any failure was not handled downstream. If those failures
+  that error, except those the cluster proves finished (a worker lost with
+  events it had not sent yet: orchestrator.engine.recovery). The return
+  value is then gathered, and the run is Failed if any failure was not
+  handled downstream. If those failures
   are the lost scheduler connection, the run is Crashed instead, and no value
   is fetched (there is nothing left to fetch it from).
 * **Plan.** A run with ``RunSettings`` (a ``Flow.run``) plans each task once
@@ -62,6 +68,7 @@ from executors import Executor, Handle
 from ..records.errors import FlowDefinitionError, ResultStorageUnavailable
 from ..records.runs import FlowRun, TaskRun
 from ..records.states import SUCCESS_TYPES, TERMINAL_TYPES, State, StateType
+from ..records.triggers import all_successful
 from ..worker import interrupts
 from ..worker.run_logs import console_wanted, flow_logging, run_log_level
 from ..worker.serialization import RunInfo, TaskSpec
@@ -70,9 +77,11 @@ from . import shipping
 from .builtin_tasks import ITEM
 from .context import engine_var
 from .failures import failure_of, is_connection_loss, lost_scheduler, replace_unpicklable
+from .fusion import fuse, fusion_wanted
 from .futures import NodeTask, TaskFuture, collect_futures, describe_operation, replace_futures
 from .graph import build_template, compile_nodes, topological
 from .outcome import FAILURES_FAIL, Outcome
+from .recovery import recover_unreported
 from .routing import ROUTER
 from .run_settings import RunSettings
 from .task_plans import TaskPlanner
@@ -109,10 +118,15 @@ class RunEngine:
         console: bool | None = None,
         settings: RunSettings | None = None,
         run_id: str | None = None,
+        fuse: bool | None = None,
     ) -> None:
         # A chosen id: a scheduled run's is derived from its schedule and tick (orchestrator.schedules).
         self.run = FlowRun(run_id or new_run_id(), flow_name, parameters)
         self.outcome = outcome
+        #: Whether linear chains of calls run as one Dask task each (orchestrator.engine.fusion).
+        self.fuse = fusion_wanted(fuse) and not compile_only
+        #: Keys fused into another call's Dask task, mapped to that task's key.
+        self.fused: dict[str, str] = {}
         #: Whether the driver shows this run's logs on its console (orchestrator.views.console).
         self.console = console_wanted() if console is None else console
         #: What every task of the run shares on the worker; the topic is known once the executor starts.
@@ -144,6 +158,8 @@ class RunEngine:
         self._lock = threading.Lock()
         self._flushing = threading.RLock()
         self._topic = ""
+        #: Keys whose trigger or allow_failure arguments let them run after an upstream failed.
+        self._lenient: set[str] = set()
 
     # -- building -------------------------------------------------------------
 
@@ -284,23 +300,36 @@ class RunEngine:
         task_runs = self.run.task_runs
         for node in nodes:
             task_runs[node.key] = TaskRun(node.key, node.task.name, node.name)
+            if node._allow or node.task.options.trigger is not all_successful:
+                self._lenient.add(node.key)  # running does not prove its upstreams completed (recovery)
         self.run.record_edges(graph)  # for flow_run.visualize(): keys only, no arguments
+        if self.listeners:
+            # One event per flush, for the run store: totals per task name before tasks report,
+            # the dashboard's graph view and critical path.
+            shape = [(k, task_runs[k].task, task_runs[k].name, tuple(n.dependencies)) for k, n in graph.items()]
+            self._emit_to_listeners({"kind": "graph", "nodes": shape})
         if self.compile_only:
             self.compiled.update(graph)
             return
         assert self.executor is not None
         if self.planner is not None and self.planner.probe_due:
             self.planner.probe(self.executor)  # before anything that persists runs
+        apart = {n.key for n in nodes if not n.task.options.fuse}
         alive_refs = [weakref.ref(node) for node in nodes]
         del nodes, node
         # Only nodes user code still holds survive dropping our list; they (and
         # the leaves) are the keys whose results must stay on the cluster.
         alive = [n for ref in alive_refs if (n := ref()) is not None]
         wanted = list(dict.fromkeys([*leaves, *(n.key for n in alive)]))
+        unfused = (dict(graph), dict(annotations))
+        if self.fuse:
+            self.fused.update(fuse(graph, annotations, keep={n.key for n in alive}, apart=apart))
         try:
             handles = self.executor.submit(graph, wanted, annotations)
         except Exception:
-            # The graph did not pickle: fail just the calls that cannot, and resubmit.
+            # The graph did not pickle: fail just the calls that cannot (unfused, so each is
+            # found alone), and resubmit.
+            graph, annotations = unfused
             if not self.executor.pickles_graph or not replace_unpicklable(graph, self._topic, self.run.id):
                 raise
             handles = self.executor.submit(graph, wanted, annotations)
@@ -393,6 +422,14 @@ class RunEngine:
         executor.start()
         shipping.refresh()
         run.executor = executor.describe()
+        # Where the run runs, for the run store (the dashboard links to the Dask dashboard).
+        info = {
+            "executor": run.executor,
+            "scheduler": executor.scheduler_address,
+            "dashboard": executor.dashboard_link,
+            "external_scheduler": executor.external_scheduler,
+        }
+        self._emit_to_listeners({"kind": "run_info", "info": info})
         run.start = time.time()
         deadline = None if self.timeout is None else run.start + self.timeout
         self._topic = executor.event_topic
@@ -488,6 +525,10 @@ class RunEngine:
             crash = crash or failure_of(handle)
         self._inflight.clear()
         unreported = [tr for tr in self.run.task_runs.values() if tr.state not in TERMINAL_TYPES]
+        if unreported and self.executor is not None and not (crash is not None and is_connection_loss(crash)):
+            # A worker lost with events it had not sent: recover what the cluster proves finished.
+            recover_unreported(self.run, self.executor, self._lenient, self._on_event)
+            unreported = [tr for tr in unreported if tr.state not in TERMINAL_TYPES]
         if not unreported:
             return
         now = time.time()

@@ -4,11 +4,15 @@
 ``observing``). It
 
 * opens the store (``open_history_store``: once per process and path, which
-  also marks runs whose driver died Crashed, see ``reap_stale``) and records
-  the flow run as Running, with its parameters, host and pid (and the run it
-  resumes, if it does);
+  also marks runs whose driver died Crashed: at once for a driver of this
+  host whose process is gone, see ``store.liveness``, after the heartbeat
+  grace for the others, see ``reap_stale``) and records the flow run as
+  Running, with its parameters and its driver's host, pid and start time (and the run it resumes, if it does);
 * adds ``Recorder.on_event`` to the engine's listeners. That runs on Dask's
-  event-loop thread, so it only appends the event to a list;
+  event-loop thread, so it only appends the event to a list. Besides task
+  states and log batches, the engine tells it each flush's graph and where
+  the run runs (``{"kind": "graph"}``, ``{"kind": "run_info"}``), which go to
+  the store the same way;
 * a background thread takes what piled up, ``LINGER`` seconds after the first
   event of a batch, and has it written as one transaction of task events and
   one of log records (so a 10k-task run costs a few dozen transactions, not
@@ -52,6 +56,8 @@ from ..records.runs import FlowRun, TaskRun
 from ..records.states import TERMINAL_TYPES, StateType
 from .deliveries import outbox_written
 from .store import RunStore, StoreError, default_store_path, open_store
+from .store.liveness import this_driver
+from .store.patience import patiently
 from .store.writer import MAX_BATCH, StoreWriter, release_writer, writer_for
 
 __all__ = [
@@ -111,10 +117,12 @@ _STORES_LOCK = threading.Lock()
 def open_history_store(path: str | os.PathLike[str] | None = None, now: float | None = None) -> RunStore:
     """The run store at ``path`` (default ``$DASKFLOW_HOME/daskflow.db``), opened once per process.
 
-    The first open in a process reaps runs whose heartbeat stopped more than
-    the grace ago, so a killed driver's run is Crashed by the next ``daskflow``
-    process, which also delivers its Crashed notifications. ``now`` replaces
-    the clock for that check, for tests.
+    The first open in a process reaps runs whose driver died: at once when the
+    driver ran on this host and its process is gone (or its pid was reused),
+    otherwise once its heartbeat stopped more than the grace ago. So a killed
+    driver's run is Crashed by the next ``daskflow`` process. ``now`` replaces
+    the clock for those checks, for tests. This process also delivers the
+    reaped runs' Crashed notifications.
     """
     target = os.fspath(Path(path).expanduser() if path is not None else default_store_path())
     reaped: list[str] = []
@@ -122,7 +130,10 @@ def open_history_store(path: str | os.PathLike[str] | None = None, now: float | 
         store = _STORES.get(target)
         if store is None:
             store = open_store(target)
-            reaped = store.reap_stale(SYSTEM_CLOCK.now() if now is None else now, heartbeat_grace())
+            now = SYSTEM_CLOCK.now() if now is None else now
+            me = this_driver()
+            reaped = store.reap_dead_drivers(now, me) if me is not None else []
+            reaped += store.reap_stale(now, heartbeat_grace())
             if reaped:
                 _log.info("marked %d flow run(s) Crashed whose driver stopped: %s", len(reaped), ", ".join(reaped))
             _STORES[target] = store
@@ -163,6 +174,7 @@ class Recorder:
         self.cpu_seconds = 0.0
         #: Keys whose terminal event was written; read only by the writer thread until it stops.
         self._reported: set[str] = set()
+        self._child_failures = 0
 
     def begin(self) -> None:
         """Record the flow run as Running and start the writer thread."""
@@ -182,8 +194,15 @@ class Recorder:
         )
         if run.resumed_from is not None:
             self.store.results.record_origin(run.id, resumed_from=run.resumed_from)
+        driver = this_driver()
+        if driver is not None:
+            self.store.record_driver(run.id, driver)
         if self.writer_path is not None:
             self._writer = writer_for(self.writer_path)
+            if self._writer is not None:
+                self._child_failures = self._writer.failures  # a shared child counts for every run
+        if run.entrypoint is not None:
+            self._set_info({"entrypoint": run.entrypoint})
         self._thread = threading.Thread(
             target=self._loop, args=(started + self.interval,), name=f"daskflow-recorder-{run.id}", daemon=True
         )
@@ -213,6 +232,11 @@ class Recorder:
                 # Everything the child was sent is committed before the run's end is written.
                 if not writer.sync():
                     self._writer_failed = True
+                if writer.failures > self._child_failures:
+                    self._problem(
+                        f"{writer.failures - self._child_failures} batch(es) of events could not be written "
+                        f"to the run store {writer.path} (the reasons are above)"
+                    )
                 assert self.writer_path is not None
                 release_writer(self.writer_path)
         finally:
@@ -250,14 +274,16 @@ class Recorder:
                 _event_of(run.id, tr, now) for tr in records if tr.state in TERMINAL_TYPES and tr.key not in reported
             ]
             for i in range(0, len(decided), MAX_BATCH):
-                self.store.record_task_events(decided[i : i + MAX_BATCH])
+                self._patient(functools.partial(self.store.record_task_events, decided[i : i + MAX_BATCH]))
             if len(decided) + len(reported) < len(records) or self._writer_failed:
                 # Some task run never finished here; the store may hold it as Running or Pending.
                 leftover = StateType.CANCELLED if state is StateType.CANCELLED else StateType.CRASHED
-                self.store.mark_unfinished(run.id, leftover.value, now, f"flow run ended {state.value}: {message}")
-            self.store.set_flow_run_state(run.id, state.value, run.end or now, message)
+                note = f"flow run ended {state.value}: {message}"
+                self._patient(lambda: self.store.mark_unfinished(run.id, leftover.value, now, note))
+            self._patient(lambda: self.store.set_flow_run_state(run.id, state.value, run.end or now, message))
         except StoreError as exc:
             _log.warning("could not record the end of flow run %s: %s", run.id, exc)
+            self._problem(f"its end could not be written: {exc}")
         else:
             if run.notify_rules:
                 outbox_written(self.store, [run.id])
@@ -287,17 +313,36 @@ class Recorder:
         states: list[Mapping[str, Any]] = []
         logs: list[Mapping[str, Any]] = []
         reported = self._reported
+        run_id = self.run.id
         for event in batch:
-            if "kind" in event:
-                logs.extend(event.get("records") or ())
-            else:
+            kind = event.get("kind")
+            if kind is None:
                 states.append(event)
                 if event["state"] in _TERMINAL_NAMES:
                     reported.add(event["key"])
-        if states:
-            self._deliver(("events", states), lambda: self.store.record_task_events(states))
+            elif kind == "logs":
+                logs.extend(event.get("records") or ())
+            elif kind == "graph":
+                # Before the states that follow it, so a reader never sees a task run without its node.
+                self._flush_states(states)
+                nodes = event["nodes"]
+                self._deliver(("graph", run_id, nodes), functools.partial(self.store.record_graph, run_id, nodes))
+            elif kind == "run_info":
+                self._set_info(dict(event["info"]))
+        self._flush_states(states)
         if logs:
             self._deliver(("logs", logs), lambda: self.store.record_logs(logs))
+
+    def _set_info(self, info: dict[str, Any]) -> None:
+        message = ("run_info", self.run.id, info)
+        self._deliver(message, functools.partial(self.store.set_flow_run_info, self.run.id, info))
+
+    def _flush_states(self, states: list[Mapping[str, Any]]) -> None:
+        """Deliver the task events gathered so far and empty the list."""
+        if states:
+            batch = list(states)
+            states.clear()
+            self._deliver(("events", batch), functools.partial(self.store.record_task_events, batch))
 
     def _deliver(self, message: tuple[Any, ...], write_here: Callable[[], None]) -> None:
         """Hand ``message`` to the writer child, or write it from this thread if there is none."""
@@ -310,9 +355,22 @@ class Recorder:
 
     def _guard(self, write: Callable[[], None]) -> None:
         try:
-            write()
-        except StoreError as exc:  # the run goes on; its history has a gap, said so here
+            self._patient(write)
+        except StoreError as exc:  # the run goes on; its history has a gap, said so here and at the end
             _log.warning("flow run %s: could not write to the run store: %s", self.run.id, exc)
+            self._problem(str(exc))
+
+    def _patient(self, write: Callable[[], object]) -> None:
+        """``write()``, waiting out a store another process keeps locked (store.patience)."""
+        patiently(write, self._waiting)
+
+    def _waiting(self, text: str) -> None:
+        _log.warning("flow run %s: %s", self.run.id, text)
+
+    def _problem(self, text: str) -> None:
+        problems = self.run.recording_problems
+        if text not in problems:
+            problems.append(text)
 
 
 _TERMINAL_NAMES: Final = frozenset(s.value for s in TERMINAL_TYPES)
@@ -359,6 +417,7 @@ def record(run: FlowRun, listeners: list[Listener]) -> Iterator[Recorder | None]
                 # A scheduled run unrecorded could run again from its Pending record: never start it.
                 raise
             _log.warning("flow run %s is not recorded: %s", run.id, exc)
+            run.recording_problems.append(f"it was not recorded at all: {exc}")
             recorder = None
         else:
             listeners.append(recorder.on_event)

@@ -57,9 +57,11 @@ class TaskOptions:
     ``trigger`` is a callable over the upstream states, or the name of a built-in
     one (``"always"``, ``"any_failed"``...). ``nout`` says how many values a call's
     result unpacks into, so ``a, b = t()`` in a flow gives two futures without
-    running anything. ``on_completion`` / ``on_failure`` / ``on_retry`` take a
-    hook or a list of hooks ``(task, task_run, state)``, run on the worker (so
-    they must pickle).
+    running anything. ``fuse=False`` keeps this task's calls out of fused chains
+    (each its own Dask task, say to retry on another worker; see
+    orchestrator.engine.fusion). ``on_completion`` / ``on_failure`` / ``on_retry``
+    take a hook or a list of hooks ``(task, task_run, state)``, run on the worker
+    (so they must pickle).
 
     Caching (orchestrator.worker.cache): ``cache`` is True (the inputs and the
     task's code, the same as ``"inputs+source"``), ``"inputs"`` (the inputs
@@ -83,6 +85,7 @@ class TaskOptions:
     priority: int = 0
     log_prints: bool = False
     nout: int | None = None
+    fuse: bool = True
     on_completion: tuple[Hook, ...] = ()
     on_failure: tuple[Hook, ...] = ()
     on_retry: tuple[Hook, ...] = ()
@@ -242,6 +245,7 @@ class FlowOptions:
     ship_modules: tuple[types.ModuleType, ...] = ()
     progress: bool | None = None
     log_level: str | int | None = None
+    fuse: bool | None = None
     #: Hooks ``(flow, flow_run, state)``, run on the driver once the run ended.
     on_completion: tuple[Hook, ...] = ()
     on_failure: tuple[Hook, ...] = ()

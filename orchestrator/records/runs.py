@@ -152,10 +152,14 @@ class FlowRun:
         self.edges: dict[str, tuple[str, ...]] = {}
         self.value: Any = None
         self.executor: str = ""
+        #: How to load the flow again, ``PATH:FLOW`` or ``module:flow``; None when it has no file (a notebook).
+        self.entrypoint: str | None = None
         #: The exception the flow body itself raised, if it did.
         self.body_error: BaseException | None = None
         #: The flow run this one resumes (``flow.run(resume=...)``), whose persisted results it reuses.
         self.resumed_from: str | None = None
+        #: What the run store failed to record of this run (a full disk, say); the run itself went on.
+        self.recording_problems: list[str] = []
         #: The schedule tick this run is for (``daskflow serve``), or None for a run started by hand.
         self.scheduled: ScheduleTick | None = None
         #: The flow's notifiers as stored with the run (orchestrator.records.notify).

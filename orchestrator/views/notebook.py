@@ -12,7 +12,8 @@ In a kernel it shows ``run_html.progress_html`` with
 ``IPython.display.display(..., display_id=True)`` and updates that one output
 in place from a background thread, at most every ``HTML_EVERY`` seconds and
 only when something changed, together with the latest log lines of the run's
-tasks. When the run ends, however it ends (a value, an error, an interrupted
+tasks, and the run's link on a ``daskflow dashboard`` serving the same store
+when one runs. When the run ends, however it ends (a value, an error, an interrupted
 kernel), the output is updated once more with the final state. Outside a
 kernel, ``progress.PlainDisplay`` prints one line every few seconds.
 
@@ -32,6 +33,8 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..engine.observers import has_run_observers
+from ..history.recorder import recording_enabled
+from .dashboard.discovery import run_link
 from .progress import PlainDisplay, Progress, totals
 from .run_html import progress_html
 
@@ -110,6 +113,8 @@ class HtmlDisplay:
         self._handle: Any = None
         self._seen = -1
         self._thread: threading.Thread | None = None
+        #: The run's page on a dashboard serving the same store, if one runs (found once, at the start).
+        self.dashboard: str | None = None
 
     def on_event(self, event: Mapping[str, Any]) -> None:
         """An engine listener: keeps the latest log lines (runs on Dask's event loop; cheap)."""
@@ -121,6 +126,7 @@ class HtmlDisplay:
         self.progress.touch()  # redraw for new log lines too
 
     def start(self) -> None:
+        self.dashboard = _dashboard_link(self.progress.engine.run.id)
         self._handle = _ipython_display().display(self._render(), raw=True, display_id=True)
         # The kernel routes output by the cell's context: run the loop in a copy of ours.
         context = contextvars.copy_context()
@@ -153,16 +159,23 @@ class HtmlDisplay:
         elapsed = run.duration if final and run.duration is not None else self.progress.elapsed()
         rows = self.progress.rows()
         html = progress_html(
-            run.flow_name, run.id, run.state, elapsed, rows, list(self.logs), run.message if final else None
-        )
+            run.flow_name, run.id, run.state, elapsed, rows, list(self.logs), run.message if final else None,
+            self.dashboard,
+        )  # fmt: skip
         everything = totals(rows)
         text = (
             f"flow run {run.id} of {run.flow_name!r}: {run.state.value}, "
             f"{everything.done + everything.failed}/{everything.total} task runs finished"
             + (f", {everything.running} running" if everything.running else "")
             + (f", {everything.failed} failed" if everything.failed else "")
+            + (f"; dashboard: {self.dashboard}" if self.dashboard else "")
         )
         return {"text/html": html, "text/plain": text}
+
+
+def _dashboard_link(run_id: str) -> str | None:
+    """The run's page on a dashboard serving this process's run store, if recording is on and one runs."""
+    return run_link(run_id) if recording_enabled() else None
 
 
 def _ipython_display() -> Any:

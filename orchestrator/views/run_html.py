@@ -148,8 +148,12 @@ def progress_html(
     rows: Sequence[Row],
     logs: Sequence[tuple[str, str, str]] = (),
     message: str | None = None,
+    dashboard: str | None = None,
 ) -> str:
-    """Live progress: per task name done / running / failed / total with a bar, then the latest log lines."""
+    """Live progress: per task name done / running / failed / total with a bar, then the latest log lines.
+
+    ``dashboard`` is the run's page on a running ``daskflow dashboard``, shown as a link.
+    """
     table_rows = [
         [escape(r.task), str(r.done), str(r.running), str(r.failed), str(r.total), _bar(r.done, r.failed, r.total)]
         for r in rows
@@ -158,6 +162,12 @@ def progress_html(
         _header(name, run_id, state, elapsed, message),
         _table(["task", "done", "running", "failed", "total", ""], table_rows),
     ]
+    if dashboard:
+        link = escape(dashboard, quote=True)
+        parts.append(
+            f'<div style="font-size:12px;margin:2px 0">dashboard: '
+            f'<a href="{link}" target="_blank" rel="noopener noreferrer">{link}</a></div>'
+        )
     if logs:
         lines = "\n".join(f"{level:<7} {who}: {text}" for level, who, text in logs)
         parts.append(f'<pre style="font-size:11px;margin:2px 0;max-height:12em;overflow:auto">{escape(lines)}</pre>')

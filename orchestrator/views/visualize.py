@@ -26,7 +26,7 @@ from ..records.states import StateType
 if TYPE_CHECKING:
     from ..records.runs import FlowRun
 
-__all__ = ["GraphView", "STATE_COLOURS", "render_svg"]
+__all__ = ["BOX_HEIGHT", "Box", "GraphView", "STATE_COLOURS", "layout", "render_svg"]
 
 STATE_COLOURS: Mapping[StateType, str] = {
     StateType.PENDING: "#ffffff",
@@ -44,6 +44,9 @@ _PLAIN = "#dde7f5"
 _FONT = 12
 _CHAR = 7.2  # average width of a 12 px sans-serif character
 _HEIGHT = 28
+BOX_HEIGHT = _HEIGHT
+#: Where one box goes: x, y (its top left corner) and width.
+Box = tuple[float, float, float]
 _GAP_X = 18
 _GAP_Y = 46
 _MARGIN = 16
@@ -105,23 +108,43 @@ def _untangle(rows: list[list[_Node]], ups: Mapping[str, Sequence[str]], nodes: 
                 node.order = position
 
 
-def render_svg(
-    nodes: Iterable[tuple[str, str, StateType | None, str]], ups: Mapping[str, Sequence[str]], title: str = ""
-) -> str:
-    """SVG text for nodes ``(key, label, state or None, tooltip)`` and each key's upstream keys."""
-    by_key = {key: _Node(key, label, state, tip) for key, label, state, tip in nodes}
-    ups = {k: [d for d in deps if d in by_key] for k, deps in ups.items() if k in by_key}
+def _place(by_key: dict[str, _Node], ups: Mapping[str, Sequence[str]], top: float) -> tuple[list[list[_Node]], float]:
+    """Lay the nodes out in rows (steps 1 to 3 of the module docstring); the rows and the widest's width."""
     rows = _layers(by_key, ups)
     _untangle(rows, ups, by_key)
     widths = [sum(n.width for n in row) + _GAP_X * (len(row) - 1) for row in rows]
     total = max(widths, default=0.0)
-    top = _MARGIN + (24 if title else 0)
     for row, width in zip(rows, widths):
         x = _MARGIN + (total - width) / 2
         for node in row:
             node.x = x
             node.y = top + node.layer * (_HEIGHT + _GAP_Y)
             x += node.width + _GAP_X
+    return rows, total
+
+
+def layout(labels: Mapping[str, str], ups: Mapping[str, Sequence[str]]) -> tuple[dict[str, Box], float, float]:
+    """Where the boxes of a graph go, as ``render_svg`` draws them, for views that draw it themselves.
+
+    ``labels`` maps each key to its box's text; upstream keys missing from it
+    are ignored. Returns each key's ``(x, y, width)`` (boxes are ``BOX_HEIGHT``
+    tall) and the drawing's width and height.
+    """
+    by_key = {key: _Node(key, label, None, "") for key, label in labels.items()}
+    ups = {k: [d for d in deps if d in by_key] for k, deps in ups.items() if k in by_key}
+    rows, total = _place(by_key, ups, _MARGIN)
+    height = _MARGIN + len(rows) * (_HEIGHT + _GAP_Y) - _GAP_Y + _MARGIN if rows else 2 * _MARGIN
+    return {n.key: (n.x, n.y, n.width) for n in by_key.values()}, total + 2 * _MARGIN, height
+
+
+def render_svg(
+    nodes: Iterable[tuple[str, str, StateType | None, str]], ups: Mapping[str, Sequence[str]], title: str = ""
+) -> str:
+    """SVG text for nodes ``(key, label, state or None, tooltip)`` and each key's upstream keys."""
+    by_key = {key: _Node(key, label, state, tip) for key, label, state, tip in nodes}
+    ups = {k: [d for d in deps if d in by_key] for k, deps in ups.items() if k in by_key}
+    top = _MARGIN + (24 if title else 0)
+    rows, total = _place(by_key, ups, top)
     states = sorted({n.state for n in by_key.values() if n.state is not None}, key=list(STATE_COLOURS).index)
     legend_y = top + len(rows) * (_HEIGHT + _GAP_Y) - _GAP_Y + 14
     width = max(total, 200.0) + 2 * _MARGIN

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,3 +144,14 @@ def test_task_type_of_future() -> None:
         return future.result()
 
     assert submitting() == 2
+
+
+def test_load_flow_records_where_the_flow_is_for_a_rerun(tmp_path: Path) -> None:
+    """A flow loaded from PATH:FLOW knows its absolute entrypoint, and copies made by with_options keep it."""
+    from orchestrator.authoring.loader import load_flow
+
+    path = tmp_path / "flows.py"
+    path.write_text("from orchestrator import flow\n\n@flow\ndef hello() -> int:\n    return 1\n")
+    loaded = load_flow(f"{path}:hello")
+    assert loaded.entrypoint == f"{path.resolve()}:hello"
+    assert loaded.with_options(progress=False).entrypoint == loaded.entrypoint

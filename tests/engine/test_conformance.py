@@ -1,7 +1,9 @@
 """The executor conformance suite: every executor must give the same flow semantics.
 
 Runs against LocalExecutor (synchronous and threaded) and DaskExecutor on a
-real LocalCluster through the ``executor`` fixture in tests/conftest.py.
+real LocalCluster through the ``executor`` fixture in tests/conftest.py, each
+with chain fusion on and again with it off (``fusion``), since fusion must not
+change any semantics.
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ from orchestrator import (
     task,
     unmapped,
 )
+
+
+@pytest.fixture(autouse=True, params=["fused", "unfused"])
+def fusion(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every conformance test runs with chain fusion on and off (DASKFLOW_FUSE)."""
+    monkeypatch.setenv("DASKFLOW_FUSE", "1" if request.param == "fused" else "0")
+    return str(request.param)
 
 
 @task

@@ -50,7 +50,7 @@ def test_only_leaves_and_held_futures_are_wanted() -> None:
     """The driver asks for handles only to leaves and futures user code still references."""
     executor = CountingExecutor()
 
-    @flow(executor=executor)
+    @flow(executor=executor, fuse=False)  # every call its own key, to count them (fusion: test_fusion.py)
     def held() -> int:
         kept = inc(1)
         chain = inc(inc(inc(kept)))

@@ -188,3 +188,49 @@ def test_capture_prints_turns_prints_into_run_logs(home: Path) -> None:
 def test_store_errors_share_the_one_root() -> None:
     """StoreError is an OrchestratorError, so one except clause covers every daskflow failure."""
     assert issubclass(StoreError, OrchestratorError)
+
+
+def test_a_run_records_its_graph_executor_and_entrypoint(home: Path) -> None:
+    """The store gets each flush's nodes with their upstream keys, the executor, and how to load the flow again."""
+
+    @task
+    def total(xs: list[int]) -> int:
+        return sum(xs)
+
+    @flow
+    def nested(n: int = 3) -> int:  # defined in a function: nothing to load it again by
+        return total(add_one.map(range(n)))
+
+    run = plus.run(n=2, executor=LocalExecutor())
+    other = nested.run(executor=LocalExecutor())
+    with _store(home) as store:
+        nodes = store.queries.graph(run.id)
+        assert sorted(n.name for n in nodes) == ["add_one[0]", "add_one[1]"]
+        info = store.queries.run_info(run.id)
+        assert info is not None
+        assert info.executor == "LocalExecutor(synchronous)" and info.scheduler is None and info.dashboard is None
+        assert info.entrypoint is not None and info.entrypoint.endswith("test_recorder:plus")
+        graph = store.queries.graph(other.id)
+        (sink,) = [n for n in graph if n.task == "total"]
+        assert sorted(sink.upstream) == sorted(n.key for n in graph if n.task == "add_one")
+        assert store.queries.graph_totals(other.id) == {"add_one": 3, "total": 1}
+        nested_info = store.queries.run_info(other.id)
+        assert nested_info is not None and nested_info.entrypoint is None
+
+
+@pytest.mark.cluster
+def test_a_dask_run_records_its_scheduler_and_dashboard_link(home: Path, local_cluster: Any) -> None:
+    """A run on Dask stores the scheduler's address and dashboard link, and whether it was reached by address."""
+    from executors import DaskExecutor
+    from executors.dask_cluster import close_clients
+
+    by_object = plus.run(n=1, executor=DaskExecutor(cluster=local_cluster))
+    by_address = plus.run(n=1, executor=DaskExecutor(address=local_cluster.scheduler_address))
+    close_clients(local_cluster.scheduler_address)
+    with _store(home) as store:
+        first, second = store.queries.run_info(by_object.id), store.queries.run_info(by_address.id)
+    assert first is not None and second is not None
+    assert first.scheduler == second.scheduler == local_cluster.scheduler_address
+    assert first.dashboard == local_cluster.dashboard_link and first.dashboard.startswith("http://127.0.0.1:")
+    assert (first.external_scheduler, second.external_scheduler) == (False, True)
+    assert first.executor == f"DaskExecutor({local_cluster.scheduler_address})"

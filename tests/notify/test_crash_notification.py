@@ -66,7 +66,7 @@ def test_a_sigkilled_driver_gives_exactly_one_crashed_message(
 
     (message,) = hook_server.requests
     assert (message.body["run_id"], message.body["state"], message.body["flow"]) == (run_id, "Crashed", "stuck")
-    assert "driver heartbeat stopped" in message.body["message"]
+    assert "no longer exists (process check at store open)" in message.body["message"]  # crash detection at once
     listing = daskflow("notifications", "ls", "--attempts")
     assert listing.returncode == 0, listing.stderr
     assert f"stuck  {run_id}  Crashed  webhook $ONCALL_HOOK  delivered  1" in listing.stdout

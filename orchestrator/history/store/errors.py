@@ -6,8 +6,12 @@
     └── StoreError                              the store could not be opened, read or written
         ├── AmbiguousRunIdError (LookupError)   a run-id prefix matches more than one run
         ├── RunAlreadyStarted                   a run id that exists was started again (a tick ran once)
-        └── LeaseLost                           a serve process claimed ticks without the serve lease
+        ├── LeaseLost                           a serve process claimed ticks without the serve lease
+        ├── StoreLocked (TimeoutError)          another writer held the store's lock too long
+        ├── StoreDamaged                        the file is not a database, or its pages are corrupt
+        └── StoreFull (OSError)                 the disk holding the store is full
 
+``classify`` turns an SQLite error into the fitting one of these.
 ``executors.errors`` is the only import from outside the standard library: the
 root error lives in that lowest layer, so catching ``OrchestratorError`` covers
 store failures too. Both errors pickle.
@@ -15,12 +19,22 @@ store failures too. Both errors pickle.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from executors.errors import OrchestratorError
 
-__all__ = ["AmbiguousRunIdError", "LeaseLost", "RunAlreadyStarted", "StoreError"]
+__all__ = [
+    "AmbiguousRunIdError",
+    "LeaseLost",
+    "RunAlreadyStarted",
+    "StoreDamaged",
+    "StoreError",
+    "StoreFull",
+    "StoreLocked",
+    "classify",
+]
 
 
 class StoreError(OrchestratorError):
@@ -52,6 +66,39 @@ class AmbiguousRunIdError(StoreError, LookupError):
         return (type(self), (self.prefix, self.matches, self.count))
 
 
+class StoreLocked(StoreError, TimeoutError):
+    """Raised when another process held the store's write lock longer than the store's timeout.
+
+    Nothing was written; the same write may simply be tried again (the
+    recorder and its writer keep trying for ``patience.LOCK_PATIENCE``).
+    """
+
+
+class StoreDamaged(StoreError):
+    """Raised when the store file is not an SQLite database or its pages are corrupt.
+
+    Nothing in the file was changed. Move it aside and daskflow starts a new
+    store; ``sqlite3 FILE .recover`` may salvage the runs it holds.
+    """
+
+    def __init__(self, path: str, detail: str) -> None:
+        message = (
+            f"the run store {path} is damaged ({detail}); daskflow changed nothing in it. "
+            f"Move it aside (mv {path} {path}.damaged) and daskflow starts a new store; "
+            f"`sqlite3 {path}.damaged .recover` may salvage its runs"
+        )
+        super().__init__(message)
+        self.path = path
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.detail))
+
+
+class StoreFull(StoreError, OSError):
+    """Raised when a write fails because the disk (or quota) holding the store is full; free space there."""
+
+
 class RunAlreadyStarted(StoreError):
     """Raised when a flow run that exists is started again: a scheduled tick's run starts once only.
 
@@ -64,3 +111,22 @@ class LeaseLost(StoreError):
 
     It must stop claiming and wait as a standby.
     """
+
+
+_SQLITE_CORRUPT: Final = 11
+_SQLITE_FULL: Final = 13
+_SQLITE_NOTADB: Final = 26
+
+
+def classify(path: str, exc: sqlite3.Error) -> StoreError:
+    """The ``StoreError`` for an SQLite error: damaged file, full disk, or anything else."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    text = str(exc)
+    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
+        return StoreDamaged(path, f"{type(exc).__name__}: {text}")
+    if code == _SQLITE_FULL or "disk is full" in text:
+        return StoreFull(
+            f"the disk holding the run store {path} is full ({text}); free space there, or set "
+            "DASKFLOW_HOME to a directory on another disk"
+        )
+    return StoreError(f"run store {path}: {type(exc).__name__}: {text}")

@@ -22,12 +22,25 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from .limits import LimitTable
+from .liveness import DriverIdentity
 from .outbox import AttemptRow, ClaimedNotification, NotificationRow
+from .read_models import (
+    ErrorGroup,
+    FlowChanges,
+    GraphNode,
+    LogFilter,
+    LogLine,
+    LogWindow,
+    RunFilter,
+    RunInfo,
+    RunsPage,
+    TaskColumns,
+)
 from .records import FlowRunRow, LogRow, TaskRunRow, TransitionRow
 from .results import ResultIndex
 from .schedule_book import LeaseRow, ScheduleRow, TickClaim, TickRow
 
-__all__ = ["Outbox", "RunStore", "ScheduleBook"]
+__all__ = ["Outbox", "RunQueries", "RunStore", "ScheduleBook"]
 
 
 class ScheduleBook(Protocol):
@@ -87,6 +100,117 @@ class Outbox(Protocol):
     ) -> list[NotificationRow]: ...
 
     def attempts(self, notification: str) -> list[AttemptRow]: ...
+
+
+@runtime_checkable
+class RunQueries(Protocol):
+    """The reads of pages that show many runs and big runs live (the dashboard): ``RunStore.queries``.
+
+    Lists page by cursor; live views ask for what changed after a row id
+    (``TaskColumns.last_id``, ``FlowChanges.last_id``, ``LogLine.id``), which
+    only ever grows, so resuming from the last id seen misses nothing and
+    repeats nothing.
+    """
+
+    def page_flow_runs(self, where: RunFilter, cursor: str | None = None, limit: int = 50) -> RunsPage:
+        """Flow runs matching ``where``, newest first, ``limit`` after ``cursor`` (an earlier page's)."""
+        ...
+
+    def count_flow_runs(self, where: RunFilter) -> dict[str, int]:
+        """How many runs match ``where`` in each state (ignoring its ``states``)."""
+        ...
+
+    def flow_names(self) -> list[str]:
+        """Every flow name the store has runs of, sorted."""
+        ...
+
+    def flow_runs(self, run_ids: Sequence[str]) -> list[FlowRunRow]:
+        """The runs with these exact ids, in the order given (unknown ids are left out)."""
+        ...
+
+    def run_info(self, run_id: str) -> RunInfo | None:
+        """Where the run ran (scheduler, Dask dashboard, executor) and its entrypoint; None if no such run."""
+        ...
+
+    def last_flow_transition(self) -> int:
+        """The highest flow transition id (0 for an empty store)."""
+        ...
+
+    def flow_changes(self, after: int, where: RunFilter | None = None, limit: int = 1_000) -> FlowChanges:
+        """The runs with flow transitions after id ``after``, as they are now, and which match ``where``."""
+        ...
+
+    def task_columns(self, run_id: str) -> TaskColumns:
+        """Every task run of ``run_id`` as columns (in no particular order), with the transition id they reflect."""
+        ...
+
+    def task_changes(self, run_id: str, after: int, limit: int = 5_000) -> TaskColumns:
+        """The task runs changed by the run's transitions after id ``after`` (at most ``limit`` of them)."""
+        ...
+
+    def task_run(self, run_id: str, key: str) -> TaskRunRow | None:
+        """One task run by its key."""
+        ...
+
+    def task_key(self, run_id: str, row_id: int) -> str | None:
+        """The key of the task run with store row id ``row_id`` (``TaskColumns.ids``)."""
+        ...
+
+    def task_transitions(self, run_id: str, key: str) -> list[TransitionRow]:
+        """Every state change of one task run, in the order recorded."""
+        ...
+
+    def last_task_transition(self, run_id: str) -> int:
+        """The highest task transition id of ``run_id`` (0 if none)."""
+        ...
+
+    def graph(self, run_id: str) -> list[GraphNode]:
+        """The run's compiled graph, in flush order (empty if none was recorded)."""
+        ...
+
+    def graph_flushes(self, run_id: str) -> int:
+        """How many flushes of the run's graph are recorded (changes when the graph grows)."""
+        ...
+
+    def graph_totals(self, run_id: str) -> dict[str, int]:
+        """How many nodes of each task name the run's graph has so far."""
+        ...
+
+    def error_groups(self, run_id: str) -> list[ErrorGroup]:
+        """Failed task runs grouped by task, error type and message shape; biggest group first."""
+        ...
+
+    def count_logs(self, run_id: str, where: LogFilter) -> int:
+        """How many of the run's log lines match ``where``."""
+        ...
+
+    def log_page(self, run_id: str, where: LogFilter, offset: int, limit: int) -> list[LogLine]:
+        """The matching lines ``offset`` to ``offset + limit``, oldest first."""
+        ...
+
+    def log_window(self, run_id: str, where: LogFilter, offset: int, limit: int) -> LogWindow:
+        """The matching lines ``offset`` to ``offset + limit``, the total and the last line id, in one snapshot."""
+        ...
+
+    def logs_after(self, run_id: str, where: LogFilter, after: int, limit: int = 5_000) -> list[LogLine]:
+        """The matching lines with an id above ``after``, oldest first."""
+        ...
+
+    def first_error_offset(self, run_id: str, where: LogFilter) -> int | None:
+        """The offset among the matching lines of the first ERROR or CRITICAL one."""
+        ...
+
+    def last_log(self, run_id: str) -> int:
+        """The highest log line id of ``run_id`` (0 if none)."""
+        ...
+
+    def log_levels(self, run_id: str) -> dict[str, int]:
+        """How many log lines of each level the run has."""
+        ...
+
+    def data_version(self) -> int:
+        """A number that changes whenever another writer committed since the last call on this store object."""
+        ...
 
 
 @runtime_checkable
@@ -157,6 +281,18 @@ class RunStore(Protocol):
         """
         ...
 
+    def record_driver(self, run_id: str, driver: DriverIdentity) -> None:
+        """Note who the driver process of ``run_id`` is, so ``reap_dead_drivers`` can check it."""
+        ...
+
+    def reap_dead_drivers(self, now: float, me: DriverIdentity) -> list[str]:
+        """Mark Running runs whose driver shares ``me``'s pid space but no longer runs Crashed, at once.
+
+        The reason names the check that fired (the pid is gone, or reused by
+        another process). Returns the ids of the runs it marked.
+        """
+        ...
+
     def record_task_events(self, events: Sequence[Mapping[str, Any]]) -> None:
         """Apply many ``TaskEvent``s in one transaction: upsert task runs, append transitions, and record
         the persisted results some carry."""
@@ -168,6 +304,15 @@ class RunStore(Protocol):
 
     def mark_unfinished(self, run_id: str, state: str, ts: float, message: str) -> int:
         """Move every non-terminal task run of ``run_id`` to terminal ``state``; return how many."""
+        ...
+
+    def record_graph(self, run_id: str, nodes: Sequence[Sequence[Any]]) -> None:
+        """Append one flush's compiled nodes, ``(key, task, name, upstream keys)``, to the run's graph."""
+        ...
+
+    def set_flow_run_info(self, run_id: str, info: Mapping[str, Any]) -> None:
+        """Record where the run runs and how to run it again: any of ``scheduler``, ``dashboard``,
+        ``executor``, ``external_scheduler`` and ``entrypoint``."""
         ...
 
     # -- readers ---------------------------------------------------------------
@@ -209,6 +354,11 @@ class RunStore(Protocol):
 
     def task_state_counts(self, run_id: str) -> dict[str, int]:
         """Return how many task runs of ``run_id`` are in each state (absent states are omitted)."""
+        ...
+
+    @property
+    def queries(self) -> RunQueries:
+        """The dashboard's reads (``RunQueries``) over this store."""
         ...
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Final, TypedDict
 
 __all__ = [
     "STATES",
+    "STATE_ORDER",
     "TERMINAL_STATES",
     "FlowRunRow",
     "LogEvent",
@@ -26,20 +27,20 @@ __all__ = [
     "TransitionRow",
 ]
 
-STATES: Final[frozenset[str]] = frozenset(
-    {
-        "Pending",
-        "Running",
-        "Retrying",
-        "Completed",
-        "Cached",
-        "Failed",
-        "TimedOut",
-        "Crashed",
-        "Cancelled",
-        "Skipped",
-    }
+#: Every state name, in the order of ``StateType`` (readers that index states rely on it).
+STATE_ORDER: Final[tuple[str, ...]] = (
+    "Pending",
+    "Running",
+    "Retrying",
+    "Completed",
+    "Cached",
+    "Failed",
+    "TimedOut",
+    "Crashed",
+    "Cancelled",
+    "Skipped",
 )
+STATES: Final[frozenset[str]] = frozenset(STATE_ORDER)
 TERMINAL_STATES: Final[frozenset[str]] = frozenset(
     {"Completed", "Cached", "Failed", "TimedOut", "Crashed", "Cancelled", "Skipped"}
 )

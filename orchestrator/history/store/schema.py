@@ -211,6 +211,53 @@ CREATE TABLE notification_attempts (
 CREATE INDEX notification_attempts_by_notification ON notification_attempts (notification_id, attempt);
 """
 
+
+# Crash detection without waiting (orchestrator.history.store.liveness): who the driver
+# process is, so a reader on its host can tell at once that it died. ``driver_space`` is the
+# kernel's boot id and the pid namespace ("these pids mean the same processes"),
+# ``driver_start`` the process's start time in clock ticks after boot (/proc/PID/stat), which
+# tells a reused pid from the driver. NULL for runs of older versions: only the heartbeat
+# grace covers those.
+_DRIVER_IDENTITY: Final = """
+ALTER TABLE flow_runs ADD COLUMN driver_space TEXT;
+ALTER TABLE flow_runs ADD COLUMN driver_start INTEGER;
+"""
+
+
+# -- The dashboard (issue 12) ------------------------------------------------------------
+# * flow_runs learns where a run ran and how to run it again: the Dask scheduler's address
+#   and its dashboard link (so pages can link to it, never proxy it), the executor as the
+#   driver described it, whether the scheduler was one the driver connected to rather than
+#   started (a re-run can reuse only that), and the flow's PATH:FLOW or module:flow.
+# * task_graphs keeps each flush's compiled graph as one compact blob (keys, task names,
+#   display names, upstream keys; ``totals`` is JSON, task name -> nodes): one row per flush,
+#   not per task, so recording it costs the hot path almost nothing. It gives the dashboard
+#   the totals per task name before the tasks report, the graph view and the critical path.
+# * Indexes for what the pages read at 100k rows: a run's task runs by state (counts, error
+#   groups), and a run's transitions and log lines in id order (live updates after an id, log
+#   pages), and a task's log lines.
+_DASHBOARD: Final = """
+ALTER TABLE flow_runs ADD COLUMN scheduler TEXT;
+ALTER TABLE flow_runs ADD COLUMN dashboard TEXT;
+ALTER TABLE flow_runs ADD COLUMN executor TEXT;
+ALTER TABLE flow_runs ADD COLUMN external_scheduler INTEGER;
+ALTER TABLE flow_runs ADD COLUMN entrypoint TEXT;
+
+CREATE TABLE task_graphs (
+    id      INTEGER PRIMARY KEY,
+    run_id  TEXT NOT NULL,
+    nodes   INTEGER NOT NULL,
+    totals  TEXT NOT NULL,
+    graph   BLOB NOT NULL
+);
+CREATE INDEX task_graphs_by_run ON task_graphs (run_id);
+
+CREATE INDEX task_runs_by_state ON task_runs (run_id, state);
+CREATE INDEX task_transitions_by_run_id ON task_transitions (run_id);
+CREATE INDEX logs_by_run_id ON logs (run_id);
+CREATE INDEX logs_by_run_key ON logs (run_id, key);
+"""
+
 # Persisted task results, resume links and tag concurrency limits (orchestrator.history.store.results
 # and .limits). New tables only, written by runs that cache, persist, resume or set limits, so a run
 # that does none of these writes exactly what it wrote before.
@@ -224,7 +271,7 @@ CREATE INDEX notification_attempts_by_notification ON notification_attempts (not
 # * ``flow_run_origins``: the run a flow run resumed (``resumed_from``), and the ``PATH:FLOW`` the
 #   CLI ran (``target``), so ``daskflow run --resume RUN_ID`` needs nothing else.
 # * ``concurrency_limits``: ``daskflow concurrency set TAG N``; loaded at every run start.
-_V3_RESULTS_AND_LIMITS: Final = """
+_RESULTS_AND_LIMITS: Final = """
 CREATE TABLE cache_entries (
     cache_key  TEXT NOT NULL PRIMARY KEY,
     task       TEXT NOT NULL,
@@ -261,7 +308,13 @@ CREATE TABLE concurrency_limits (
 );
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2_SCHEDULES_AND_OUTBOX, _V3_RESULTS_AND_LIMITS)
+MIGRATIONS: Final[tuple[str, ...]] = (
+    _V1,
+    _V2_SCHEDULES_AND_OUTBOX,
+    _DRIVER_IDENTITY,
+    _DASHBOARD,
+    _RESULTS_AND_LIMITS,
+)
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 

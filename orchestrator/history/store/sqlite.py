@@ -43,9 +43,12 @@ from .convert import (
     task_params,
     where_equal,
 )
-from .errors import AmbiguousRunIdError, StoreError
+from .errors import AmbiguousRunIdError, StoreError, StoreLocked, classify
+from .graphs import record_graph, set_run_info
 from .limits import SQLiteLimits
+from .liveness import DriverIdentity, reap_dead_drivers
 from .outbox import SQLiteOutbox, enqueue_state, store_rules
+from .queries import SQLiteQueries
 from .records import TERMINAL_STATES, FlowRunRow, LogRow, TaskRunRow, TransitionRow
 from .results import SQLiteResults, record_results
 from .schedule_book import SQLiteScheduleBook, start_pending
@@ -139,6 +142,7 @@ class SQLiteStore:
         self.limits = SQLiteLimits(self._read, self._write)
         self._schedules = SQLiteScheduleBook(self._write, self._read)
         self._outbox = SQLiteOutbox(self._write, self._read)
+        self._queries = SQLiteQueries(self._read)
 
     @property
     def path(self) -> str:
@@ -255,6 +259,33 @@ class SQLiteStore:
 
         return self._write(work)
 
+    def record_driver(self, run_id: str, driver: DriverIdentity) -> None:
+        """Note who the driver process of ``run_id`` is, so ``reap_dead_drivers`` can check it."""
+        self._write(
+            lambda conn: conn.execute(
+                "UPDATE flow_runs SET host = ?, pid = ?, driver_space = ?, driver_start = ? WHERE run_id = ?",
+                (driver.host, driver.pid, driver.space, driver.start_ticks, run_id),
+            )
+        )
+
+    def reap_dead_drivers(self, now: float, me: DriverIdentity) -> list[str]:
+        """Mark Running runs whose driver shares ``me``'s pid space but no longer runs Crashed, at once.
+
+        See ``orchestrator.history.store.liveness``; returns the ids of the runs it marked.
+        """
+
+        if not self._read(lambda conn: reap_dead_drivers(conn, me)):
+            return []  # the usual case: no write lock taken, so readers never queue behind busy writers
+
+        def work(conn: sqlite3.Connection) -> list[str]:
+            dead = reap_dead_drivers(conn, me)  # again, under the lock: another reader may have reaped them
+            for run_id, reason in dead:
+                self._set_flow_state(conn, run_id, "Crashed", now, reason)
+                _mark_unfinished(conn, run_id, "Crashed", now, f"flow run crashed: {reason}")
+            return [run_id for run_id, _ in dead]
+
+        return self._write(work)
+
     def record_task_events(self, events: Sequence[Mapping[str, Any]]) -> None:
         """Apply many ``TaskEvent``s in one transaction: upsert task runs, append transitions."""
         rows = [task_params(event) for event in events]
@@ -284,7 +315,22 @@ class SQLiteStore:
             raise StoreError(error)
         return self._write(lambda conn: _mark_unfinished(conn, run_id, state, ts, message))
 
+    def record_graph(self, run_id: str, nodes: Sequence[Sequence[Any]]) -> None:
+        """Append one flush's compiled nodes, ``(key, task, name, upstream keys)``, to the run's graph."""
+        if nodes:
+            self._write(lambda conn: record_graph(conn, run_id, nodes))
+
+    def set_flow_run_info(self, run_id: str, info: Mapping[str, Any]) -> None:
+        """Record any of ``scheduler``, ``dashboard``, ``executor``, ``external_scheduler``, ``entrypoint``."""
+        if not self._write(lambda conn: set_run_info(conn, run_id, info)):
+            raise StoreError(self._no_run_message(run_id))
+
     # -- readers ---------------------------------------------------------------
+
+    @property
+    def queries(self) -> SQLiteQueries:
+        """The dashboard's reads over this store (orchestrator.history.store.queries)."""
+        return self._queries
 
     def list_flow_runs(self, flow: str | None = None, state: str | None = None, limit: int = 20) -> list[FlowRunRow]:
         """Return flow runs newest first, optionally of one flow and/or in one state.
@@ -468,15 +514,14 @@ class SQLiteStore:
                 return attempt()
             except sqlite3.Error as exc:
                 if not _is_busy(exc):
-                    message = f"run store {self._path}: {type(exc).__name__}: {exc}"
-                    raise StoreError(message) from exc
+                    raise classify(self._path, exc) from exc
                 if time.monotonic() >= deadline:
                     message = (
                         f"the run store {self._path} stayed locked for {self._timeout:g} s; "
                         "another process holds a long write transaction, or the filesystem's "
                         "locks do not work"
                     )
-                    raise StoreError(message) from exc
+                    raise StoreLocked(message) from exc
             time.sleep(delay)
             delay = min(delay * 2, _MAX_RETRY_DELAY)
 

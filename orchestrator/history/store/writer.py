@@ -10,9 +10,11 @@ core.
 
 * **Protocol.** The child reads frames from stdin: a 4-byte big-endian
   length, then a pickled message: ``("events", [event, ...])``,
-  ``("logs", [record, ...])``, ``("heartbeat", run_id, ts)`` or
-  ``("sync", n)``. It applies them in order and, for ``sync``, writes the
-  line ``n`` to stdout once everything before it is committed.
+  ``("logs", [record, ...])``, ``("graph", run_id, [node, ...])``,
+  ``("run_info", run_id, {field: value})``, ``("heartbeat", run_id, ts)``
+  or ``("sync", n)``. It applies them in order and, for ``sync``, writes the
+  line ``n f`` to stdout once everything before it is committed, ``f``
+  being how many writes it could not make so far.
 * **Lifetime.** ``writer_for(path)`` shares one child per store file among
   the runs of a process. When the last run using it lets go, the child is
   closed after ``IDLE_CLOSE`` seconds unless another run takes it first. At
@@ -21,8 +23,10 @@ core.
   land.
 * **Failure.** A child that cannot start or dies makes ``send`` return
   False; the recorder then writes that batch itself (orchestrator.history.recorder).
-  Write errors in the child are reported on its stderr, which is the
-  driver's.
+  A store locked by another process only slows the child: it tries the same
+  write again (``patience.patiently``). Other write errors (a full disk) are
+  reported on its stderr, which is the driver's, and counted for the
+  driver's end-of-run report.
 
 The child is ``main(PATH)``, started with ``python -c`` (``-m`` would import
 this module twice, since the package already imports it).
@@ -49,9 +53,10 @@ __all__ = ["IDLE_CLOSE", "MAX_BATCH", "StoreWriter", "main", "release_writer", "
 IDLE_CLOSE: Final = 10.0
 #: Backstop for a child to start, commit everything sent and acknowledge.
 SYNC_TIMEOUT: Final = 120.0
-#: How long a child may take no input (SQLite locked by another process, a stopped child)
-#: before the driver gives up on it and writes itself.
-SEND_TIMEOUT: Final = 30.0
+#: How long a child may take no input (a stopped child) before the driver gives up on it and
+#: writes itself. A child waiting out a store another process locks takes no input either, and
+#: a lock held for 30 s must only slow the writes: so four times the store's lock timeout.
+SEND_TIMEOUT: Final = 120.0
 #: Events per transaction at most, so one commit never holds the store's write lock for long.
 MAX_BATCH: Final = 5_000
 _HEADER = struct.Struct(">I")
@@ -67,6 +72,8 @@ class StoreWriter:
         self._syncs = 0
         self._acked = 0
         self._pending_ack = b""
+        #: Writes the child could not make (it says why on stderr), as of its last acknowledgement.
+        self.failures = 0
         self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
             [sys.executable, "-c", _CHILD_COMMAND, path],
             stdin=subprocess.PIPE,
@@ -131,7 +138,9 @@ class StoreWriter:
             return False
         *lines, self._pending_ack = (self._pending_ack + chunk).split(b"\n")
         for line in lines:
-            self._acked = max(self._acked, int(line))
+            token, failures = line.split()
+            self._acked = max(self._acked, int(token))
+            self.failures = max(self.failures, int(failures))
         return True
 
     def close(self, timeout: float = SYNC_TIMEOUT) -> None:
@@ -257,16 +266,20 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
     return data if data is not None and len(data) == size else None
 
 
-def _apply(store: Any, message: Sequence[Any], out: IO[bytes]) -> None:
+def _apply(store: Any, message: Sequence[Any], out: IO[bytes], failures: int) -> None:
     kind = message[0]
     if kind == "events":
         store.record_task_events(message[1])
     elif kind == "logs":
         store.record_logs(message[1])
+    elif kind == "graph":
+        store.record_graph(message[1], message[2])
+    elif kind == "run_info":
+        store.set_flow_run_info(message[1], message[2])
     elif kind == "heartbeat":
         store.heartbeat(message[1], message[2])
     elif kind == "sync":
-        out.write(f"{message[1]}\n".encode())
+        out.write(f"{message[1]} {failures}\n".encode())
         out.flush()
     else:
         raise ValueError(f"unknown message {kind!r}")
@@ -275,6 +288,7 @@ def _apply(store: Any, message: Sequence[Any], out: IO[bytes]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """The child: apply every message from stdin to the store at ``argv[0]`` until end of input."""
     from . import StoreError, open_store
+    from .patience import patiently
 
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
@@ -285,12 +299,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     source, out = sys.stdin.buffer, sys.stdout.buffer
     events: list[Any] = []
 
+    failures = [0]
+
+    def warn(text: str) -> None:
+        print(f"daskflow: {text}", file=sys.stderr, flush=True)
+
     def write(message: Sequence[Any]) -> None:
         try:
-            _apply(store, message, out)
+            patiently(lambda: _apply(store, message, out, failures[0]), warn)
         except (StoreError, ValueError) as exc:
-            # The run goes on; its history has a gap, said so here (the driver's stderr).
-            print(f"daskflow: could not write to the run store {args[0]}: {exc}", file=sys.stderr, flush=True)
+            # The run goes on; its history has a gap, said so here (the driver's stderr) and
+            # counted in the acknowledgements, so the driver can say so at the end of the run.
+            failures[0] += 1
+            warn(f"could not write to the run store {args[0]}: {exc}")
 
     try:
         while (header := _read_exactly(source, _HEADER.size)) is not None:

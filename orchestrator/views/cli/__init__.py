@@ -3,8 +3,8 @@
 Commands: ``run PATH:FLOW`` and ``demo`` (``run.py``), ``runs ls|show|logs``
 (``runs.py``), ``bench PATH:FLOW`` (``bench.py``), ``serve PATH:FLOW|FILE.toml``
 (``serve.py``), ``schedules ls`` (``schedules.py``), ``notifications ls|deliver``
-(``notifications.py``), ``cache ls|clear`` (``cache.py``) and
-``concurrency set|ls|rm`` (``concurrency.py``). Exit codes: 0 when the run
+(``notifications.py``), ``dashboard`` (``dashboard.py``), ``cache ls|clear``
+(``cache.py``) and ``concurrency set|ls|rm`` (``concurrency.py``). Exit codes: 0 when the run
 completed (or the command worked), 1 when the run failed, 2 on a usage error,
 which is one line on stderr.
 """
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from ...records.errors import OrchestratorError
-from . import bench, cache, concurrency, notifications, run, runs, schedules, serve
+from . import bench, cache, concurrency, dashboard, notifications, run, runs, schedules, serve
 from .usage import USAGE_EXIT, UsageError
 
 __all__ = ["SIGPIPE_EXIT", "build_parser", "main"]
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parsers(commands)
     schedules.add_parsers(commands)
     notifications.add_parsers(commands)
+    dashboard.add_parsers(commands)
     cache.add_parsers(commands)
     concurrency.add_parsers(commands)
     return parser

@@ -9,6 +9,12 @@ validates and coerces it against the flow's signature, before anything runs.
 results (``Flow.run(resume=...)``), with the old run's parameters unless
 ``--param`` changes some. ``PATH:FLOW`` may then be left out: every run this
 command starts records its target in the store.
+
+``--params JSON`` gives them all as one JSON object (what the dashboard's
+re-run passes); a ``--param`` of the same name wins.
+
+When a dashboard serves the same run store (``views.dashboard.discovery``),
+the run's link on it is printed as the run starts.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from ...engine.observers import add_run_observer
 from ...history.recorder import open_history_store, recording_enabled
 from ...history.store import AmbiguousRunIdError, StoreError, default_store_path
 from ...records.errors import FlowDefinitionError, OrchestratorError
+from ..dashboard.discovery import run_link
 from .progress import PlainDisplay, Progress, RichDisplay, summary_lines
 from .usage import UsageError
 
@@ -61,6 +68,9 @@ def add_flow_arguments(parser: argparse.ArgumentParser, target_optional: bool = 
         help="the flow, like examples/etl.py:etl or package.module:flow",
     )
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a flow parameter (repeat)")
+    parser.add_argument(
+        "--params", metavar="JSON", help='parameters as one JSON object, like \'{"day": "2026-11-21"}\' (--param wins)'
+    )
     parser.add_argument("--address", help="a running Dask scheduler, like tcp://127.0.0.1:8786 (implies dask)")
     parser.add_argument("--executor", choices=("local", "dask"), help="local threads, or Dask (default: the flow's)")
 
@@ -77,7 +87,19 @@ def load_target(args: argparse.Namespace) -> tuple[Flow[Any, Any], dict[str, Any
         raise UsageError(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - the user's module failed to import: a bad target
         raise UsageError(f"flow {args.target!r}: importing it raised {type(exc).__name__}: {exc}") from None
-    return flow, dict(_parse_param(flow, item) for item in args.param)
+    return flow, {**_json_params(args.params), **dict(_parse_param(flow, item) for item in args.param)}
+
+
+def _json_params(raw: str | None) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    try:
+        params = json.loads(raw)
+    except ValueError as exc:
+        raise UsageError(f"bad --params {raw[:80]!r}: not JSON ({exc})") from None
+    if not isinstance(params, dict):
+        raise UsageError(f'bad --params {raw[:80]!r}: expected a JSON object, like {{"day": "2026-11-21"}}')
+    return params
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -168,10 +190,15 @@ def run_flow(
     """Validate, run with a progress display, print the summary; the exit code."""
     check_params(flow, params)
     displays: list[PlainDisplay | RichDisplay] = []
+    links: list[str] = []
 
     def show(engine: RunEngine) -> None:
         if target is not None and recording_enabled():
             _record_target(engine.run.id, _absolute(target))
+        link = run_link(engine.run.id) if recording_enabled() else None
+        if link is not None:
+            links.append(link)
+            print(f"dashboard: {link}", flush=True)
         progress = Progress(engine)
         engine.listeners.append(progress.on_event)
         display = RichDisplay(progress) if _fancy() else PlainDisplay(progress)
@@ -194,6 +221,10 @@ def run_flow(
     store = str(default_store_path()) if recording_enabled() else None
     for line in summary_lines(run, time.perf_counter() - started, store):
         print(line)
+    for problem in run.recording_problems:  # the run's outcome stands; its record is what failed
+        print(f"daskflow: warning: the run store did not record flow run {run.id} fully: {problem}", file=sys.stderr)
+    for link in links:
+        print(f"dashboard: {link}")
     if run.is_completed:
         print(f"result: {_short(run.value)}")
         return 0
