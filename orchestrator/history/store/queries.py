@@ -51,7 +51,9 @@ __all__ = ["SQLiteQueries"]
 _T = TypeVar("_T")
 Reader = Callable[[Callable[[sqlite3.Connection], Any]], Any]
 
-_FLOW_COLUMNS: Final = "run_id, flow_name, state, parameters, started, ended, heartbeat, message, host, pid"
+_FLOW_COLUMNS: Final = (
+    "run_id, flow_name, state, parameters, started, ended, heartbeat, message, host, pid, schedule_id, tick"
+)
 _TASK_COLUMNS: Final = (
     "run_id, key, task, name, state, started, ended, attempt, worker, message, error_type, error_message, traceback"
 )
