@@ -6,9 +6,10 @@ Running. It reads the run store:
 
 * **Resume.** The old run must exist (a unique id prefix is enough), be a run
   of the same flow, and not be running. A run recorded Running whose driver
-  was on this host and is gone (SIGKILL) is marked Crashed here and resumed;
-  one elsewhere waits for the heartbeat grace (``DASKFLOW_HEARTBEAT_GRACE``),
-  after which opening the store reaps it. What it can give the new run is
+  ran on this host and is gone (SIGKILL) is marked Crashed here, by the
+  store's process check (``store.reap_dead_drivers``), and resumed; one whose
+  driver ran elsewhere is Crashed once its heartbeat is older than
+  ``DASKFLOW_HEARTBEAT_GRACE``. What it can give the new run is
   every result its Completed and Cached task runs persisted, by task name
   and cache key (``store.results.reusable``): the new run reruns everything
   else, and anything whose key changed.
@@ -20,13 +21,13 @@ Running. It reads the run store:
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..history.recorder import open_history_store, recording_enabled
 from ..history.store import AmbiguousRunIdError, RunStore, StoreError, default_store_path
+from ..history.store.liveness import this_driver
 from ..records.errors import FlowDefinitionError, ResumeError
 from ..records.options import FlowOptions, storage_url
 
@@ -120,32 +121,16 @@ def _resume_point(store: RunStore, run_id: str, flow_name: str) -> ResumePoint:
         )
         raise ResumeError(message)
     if old.state == "Running":
-        _settle_running(store, old.run_id, old.host, old.pid, old.heartbeat)
+        me = this_driver()
+        if me is not None:  # a driver of this host that died is Crashed at once
+            store.reap_dead_drivers(time.time(), me)
+        old = store.get_flow_run(old.run_id) or old
+    if old.state == "Running":
+        silent = f", silent for {time.time() - old.heartbeat:.0f} s" if old.heartbeat else ""
+        message = (
+            f"cannot resume flow run {old.run_id}: it is still running (driver pid {old.pid} on {old.host}{silent}); "
+            "wait for it to end or stop its driver (a dead driver's run is marked Crashed after "
+            "DASKFLOW_HEARTBEAT_GRACE seconds), then resume"
+        )
+        raise ResumeError(message)
     return ResumePoint(old.run_id, store.results.reusable(old.run_id))
-
-
-def _settle_running(store: RunStore, run_id: str, host: str | None, pid: int | None, heartbeat: float | None) -> None:
-    """Mark a Running run whose driver is dead (on this host) Crashed; refuse one that may be alive."""
-    if host == socket.gethostname() and pid and not _alive(pid):
-        now = time.time()
-        reason = f"its driver (pid {pid}) is gone; marked Crashed to resume it"
-        store.mark_unfinished(run_id, "Crashed", now, f"flow run crashed: {reason}")
-        store.set_flow_run_state(run_id, "Crashed", now, reason)
-        return
-    silent = f", silent for {time.time() - heartbeat:.0f} s" if heartbeat else ""
-    message = (
-        f"cannot resume flow run {run_id}: it is still running (driver pid {pid} on {host}{silent}); "
-        "wait for it to end or stop its driver (a dead driver's run is marked Crashed after "
-        "DASKFLOW_HEARTBEAT_GRACE seconds), then resume"
-    )
-    raise ResumeError(message)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
