@@ -2,7 +2,9 @@
 
 ``prepare_run`` runs in ``Flow.run`` before anything is recorded or submitted,
 so a bad ``resume=`` or ``concurrency=`` is an error with nothing left
-Running. It reads the run store:
+Running. Only a resume reads the run store there; the stored limits are read
+when the run starts (``stored_limits``, from the planner), so a plain run
+reaches its Running record no later than before.
 
 * **Resume.** The old run must exist (a unique id prefix is enough), be a run
   of the same flow, and not be running. A run recorded Running whose driver
@@ -13,13 +15,14 @@ Running. It reads the run store:
   every result its Completed and Cached task runs persisted, by task name
   and cache key (``store.results.reusable``): the new run reruns everything
   else, and anything whose key changed.
-* **Limits.** The store's tag limits (``daskflow concurrency set``), with the
-  run's own ``concurrency=`` on top, tag by tag.
+* **Limits.** The run's own ``concurrency=``; on top of the store's tag
+  limits (``daskflow concurrency set``), tag by tag.
 * **Storage.** The flow's ``result_storage``, or ``$DASKFLOW_HOME/results``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -31,7 +34,9 @@ from ..history.store.liveness import this_driver
 from ..records.errors import FlowDefinitionError, ResumeError
 from ..records.options import FlowOptions, storage_url
 
-__all__ = ["ResumePoint", "RunSettings", "prepare_run"]
+__all__ = ["ResumePoint", "RunSettings", "prepare_run", "stored_limits"]
+
+_log = logging.getLogger("daskflow.engine")
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class ResumePoint:
 
 @dataclass(frozen=True)
 class RunSettings:
-    """A run's result storage root, default ``persist_result``, resume point and tag limits."""
+    """A run's result storage root, default ``persist_result``, resume point and its own tag limits."""
 
     storage: str
     #: Whether the flow names its storage (then every run probes it at start), or it is the default.
@@ -65,13 +70,23 @@ def prepare_run(
     concurrency: Mapping[str, int] | None = None,
 ) -> RunSettings:
     """The settings of a new run of ``flow_name``; ``ResumeError`` / ``FlowDefinitionError`` for bad input."""
-    run_limits = _check_concurrency(flow_name, concurrency)
-    store = _store(needed=resume is not None)
-    limits = {**(store.limits.all() if store is not None else {}), **run_limits}
-    point = _resume_point(store, resume, flow_name) if resume is not None and store is not None else None
+    limits = _check_concurrency(flow_name, concurrency)
+    point = _resume_point(_resume_store(), resume, flow_name) if resume is not None else None
     root = options.result_storage
     storage = os.fspath(root) if root is not None else storage_url(default_store_path().parent / "results", "")
     return RunSettings(storage, root is not None, options.persist_result, point, limits)
+
+
+def stored_limits() -> dict[str, int]:
+    """The store's tag limits; none if there is no store yet (or it cannot be read: said in the log)."""
+    path = default_store_path()
+    if not (recording_enabled() or path.exists()):
+        return {}
+    try:
+        return open_history_store(path).limits.all()
+    except StoreError as exc:
+        _log.warning("the stored concurrency limits cannot be read, so this run has only its own: %s", exc)
+        return {}
 
 
 def _check_concurrency(flow_name: str, concurrency: Mapping[str, int] | None) -> dict[str, int]:
@@ -90,17 +105,12 @@ def _check_concurrency(flow_name: str, concurrency: Mapping[str, int] | None) ->
     return dict(concurrency)
 
 
-def _store(needed: bool) -> RunStore | None:
-    """The run store, if there is one to read (a resume needs it; limits only if it exists)."""
+def _resume_store() -> RunStore:
     path = default_store_path()
-    if not needed and not (recording_enabled() or path.exists()):
-        return None
     try:
         return open_history_store(path)
     except StoreError as exc:
-        if needed:
-            raise ResumeError(f"cannot resume: the run store {path} cannot be opened ({exc})") from exc
-        return None
+        raise ResumeError(f"cannot resume: the run store {path} cannot be opened ({exc})") from exc
 
 
 def _resume_point(store: RunStore, run_id: str, flow_name: str) -> ResumePoint:

@@ -17,7 +17,8 @@ tag gets None, and its calls cost nothing more than before.
   must read it back and write there (``Executor.run_everywhere``). A worker
   that cannot fails the run with ``ResultStorageUnavailable`` before that
   task runs.
-* **Slots**: a task with tags that have limits gets those tags' slot counts;
+* **Slots**: the stored limits are read when the run starts, under the run's
+  own; a task with tags that have limits gets those tags' slot counts, and
   the executor is asked once per run to make slots enforceable.
 """
 
@@ -37,7 +38,7 @@ from ..worker.cache import CachePlan, TaskPlan
 from ..worker.tokens import NotDeterministic
 from .fingerprints import task_fingerprint
 from .futures import NodeTask
-from .run_settings import RunSettings
+from .run_settings import RunSettings, stored_limits
 
 __all__ = ["TaskPlanner"]
 
@@ -48,6 +49,8 @@ class TaskPlanner:
     def __init__(self, settings: RunSettings, run_id: str) -> None:
         self.settings = settings
         self.run_id = run_id
+        #: Tag -> slots for this run: the stored limits under the run's own (read at ``start``).
+        self.limits: dict[str, int] = dict(settings.limits)
         #: Whether a plan that persists or reads results exists and the storage was not probed yet.
         self.probe_due = False
         self._probed = False
@@ -64,7 +67,7 @@ class TaskPlanner:
         """The task's plan for this run, or None when it neither caches, persists nor takes slots."""
         settings = self.settings
         options = task.options
-        slots = {tag: settings.limits[tag] for tag in options.tags if tag in settings.limits}
+        slots = {tag: self.limits[tag] for tag in options.tags if tag in self.limits}
         persist = options.persists(settings.persist_default)
         resume = settings.resume.results.get(task.name) if settings.resume is not None else None
         cache: CachePlan | None = None
@@ -96,8 +99,10 @@ class TaskPlanner:
     # -- at run start and at flushes ------------------------------------------------
 
     def start(self, executor: Executor) -> None:
-        """Before the body runs: make slots enforceable, and probe the storage if the run surely uses it."""
-        if self.settings.limits:
+        """Before the body runs: load the limits and make slots enforceable, and probe the storage if the run
+        surely uses it."""
+        self.limits = {**stored_limits(), **self.settings.limits}
+        if self.limits:
             executor.enable_slots()
         if self.probes_at_start:
             self.probe(executor)
