@@ -120,6 +120,16 @@ def log_params(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+#: The ``flow_runs`` columns ``flow_row`` reads, in its order; every query of whole runs selects these.
+FLOW_COLUMNS: Final = (
+    "run_id, flow_name, state, parameters, started, ended, heartbeat, message, host, pid, schedule_id, tick"
+)
+#: The ``task_runs`` columns a ``TaskRunRow`` is built from, in its order.
+TASK_COLUMNS: Final = (
+    "run_id, key, task, name, state, started, ended, attempt, worker, message, error_type, error_message, traceback"
+)
+
+
 def flow_row(row: Sequence[Any]) -> FlowRunRow:
     """Build a ``FlowRunRow`` from a ``flow_runs`` row, decoding the parameters' JSON."""
     (

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
-from .convert import flow_row
+from .convert import FLOW_COLUMNS, TASK_COLUMNS, flow_row
 from .errors import StoreError
 from .graphs import INFO_FIELDS, decode_graph, info_row
 from .read_models import (
@@ -51,12 +51,6 @@ __all__ = ["SQLiteQueries"]
 _T = TypeVar("_T")
 Reader = Callable[[Callable[[sqlite3.Connection], Any]], Any]
 
-_FLOW_COLUMNS: Final = (
-    "run_id, flow_name, state, parameters, started, ended, heartbeat, message, host, pid, schedule_id, tick"
-)
-_TASK_COLUMNS: Final = (
-    "run_id, key, task, name, state, started, ended, attempt, worker, message, error_type, error_message, traceback"
-)
 _LOG_SELECT: Final = "SELECT id, key, name, level, ts, message FROM logs"
 _COLUMN_SELECT: Final = "rowid, key, task, name, state, started, ended, attempt, worker"
 _FAILED_SQL: Final = "(" + ", ".join(f"'{s}'" for s in FAILED_STATES) + ")"
@@ -81,9 +75,7 @@ class SQLiteQueries:
             started, rowid = _parse_cursor(cursor)
             clauses.append("(started < ? OR (started = ? AND rowid < ?))")
             params.extend((started, started, rowid))
-        sql = (
-            f"SELECT rowid, {_FLOW_COLUMNS} FROM flow_runs {_where(clauses)} ORDER BY started DESC, rowid DESC LIMIT ?"
-        )
+        sql = f"SELECT rowid, {FLOW_COLUMNS} FROM flow_runs {_where(clauses)} ORDER BY started DESC, rowid DESC LIMIT ?"
         params.append(max(limit, 1) + 1)
         rows = self._read(lambda conn: conn.execute(sql, params).fetchall())
         more = len(rows) > max(limit, 1)
@@ -110,7 +102,7 @@ class SQLiteQueries:
         def work(conn: sqlite3.Connection) -> None:
             for chunk in _chunks(list(run_ids)):
                 marks = ", ".join("?" * len(chunk))
-                for row in conn.execute(f"SELECT {_FLOW_COLUMNS} FROM flow_runs WHERE run_id IN ({marks})", chunk):
+                for row in conn.execute(f"SELECT {FLOW_COLUMNS} FROM flow_runs WHERE run_id IN ({marks})", chunk):
                     found[row[0]] = flow_row(row)
 
         self._read(work)
@@ -142,7 +134,7 @@ class SQLiteQueries:
                 clauses, params = _run_clauses(where or RunFilter())
                 for chunk in _chunks(ids):
                     marks = ", ".join("?" * len(chunk))
-                    sql = f"SELECT {_FLOW_COLUMNS} FROM flow_runs WHERE run_id IN ({marks})"
+                    sql = f"SELECT {FLOW_COLUMNS} FROM flow_runs WHERE run_id IN ({marks})"
                     runs.update((row[0], flow_row(row)) for row in conn.execute(sql, chunk))
                     test = f"SELECT run_id FROM flow_runs {_where([f'run_id IN ({marks})', *clauses])}"
                     matching.update(r for (r,) in conn.execute(test, [*chunk, *params]))
@@ -203,7 +195,7 @@ class SQLiteQueries:
 
     def task_run(self, run_id: str, key: str) -> TaskRunRow | None:
         """One task run by its key; None if the run has no such key."""
-        sql = f"SELECT {_TASK_COLUMNS} FROM task_runs WHERE run_id = ? AND key = ?"
+        sql = f"SELECT {TASK_COLUMNS} FROM task_runs WHERE run_id = ? AND key = ?"
         row = self._read(lambda conn: conn.execute(sql, (run_id, key)).fetchone())
         return None if row is None else TaskRunRow(*row)
 

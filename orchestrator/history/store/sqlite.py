@@ -35,6 +35,8 @@ from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
 from .convert import (
+    FLOW_COLUMNS,
+    TASK_COLUMNS,
     check_state,
     dump_parameters,
     flow_row,
@@ -70,12 +72,6 @@ _MAX_CHAR: Final = "\U0010ffff"
 # Built from a constant set of known names, so formatting it into SQL is safe.
 _TERMINAL_SQL: Final = "(" + ", ".join(f"'{s}'" for s in sorted(TERMINAL_STATES)) + ")"
 
-_FLOW_COLUMNS: Final = (
-    "run_id, flow_name, state, parameters, started, ended, heartbeat, message, host, pid, schedule_id, tick"
-)
-_TASK_COLUMNS: Final = (
-    "run_id, key, task, name, state, started, ended, attempt, worker, message, error_type, error_message, traceback"
-)
 _TRANSITION_COLUMNS: Final = "run_id, key, state, ts, attempt, worker, message, error_type, error_message, traceback"
 _LOG_COLUMNS: Final = "run_id, key, name, level, ts, message"
 
@@ -339,7 +335,7 @@ class SQLiteStore:
         """
         where, params = where_equal({"flow_name": flow, "state": state})
         params.append(limit if limit > 0 else -1)  # SQLite reads a negative LIMIT as none
-        sql = f"SELECT {_FLOW_COLUMNS} FROM flow_runs {where} ORDER BY started DESC, rowid DESC LIMIT ?"
+        sql = f"SELECT {FLOW_COLUMNS} FROM flow_runs {where} ORDER BY started DESC, rowid DESC LIMIT ?"
         rows = self._read(lambda conn: conn.execute(sql, params).fetchall())
         return [flow_row(row) for row in rows]
 
@@ -351,7 +347,7 @@ class SQLiteStore:
         """
 
         def work(conn: sqlite3.Connection) -> FlowRunRow | None:
-            select = f"SELECT {_FLOW_COLUMNS} FROM flow_runs"
+            select = f"SELECT {FLOW_COLUMNS} FROM flow_runs"
             row = conn.execute(f"{select} WHERE run_id = ?", (run_id,)).fetchone()
             if row is not None:
                 return flow_row(row)
@@ -369,7 +365,7 @@ class SQLiteStore:
 
     def list_task_runs(self, run_id: str) -> list[TaskRunRow]:
         """Return a flow run's task runs in the order the store first saw them."""
-        sql = f"SELECT {_TASK_COLUMNS} FROM task_runs WHERE run_id = ? ORDER BY rowid"
+        sql = f"SELECT {TASK_COLUMNS} FROM task_runs WHERE run_id = ? ORDER BY rowid"
         rows = self._read(lambda conn: conn.execute(sql, (run_id,)).fetchall())
         return [TaskRunRow(*row) for row in rows]
 

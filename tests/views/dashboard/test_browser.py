@@ -4,7 +4,9 @@ One ``daskflow dashboard`` process serves a seeded store for the whole module;
 each test opens the printed URL (which swaps the token for the cookie) in a
 fresh browser context. Pages run under the dashboard's strict CSP, so waits
 are ``expect(locator)`` assertions, never ``wait_for_function``. The main
-pages are saved as screenshots in ``docs/`` (the README shows them).
+pages are screenshotted; with ``DASKFLOW_SCREENSHOTS=DIR`` the pictures are
+kept in DIR (``DASKFLOW_SCREENSHOTS=docs`` refreshes the README's), otherwise
+they go to the system's temporary directory, so a test run leaves the checkout as it was.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,6 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
-DOCS = REPO_ROOT / "docs"
 #: The module's DASKFLOW_HOME and the ids of the runs seeded in it.
 Home = tuple[Path, dict[str, str]]
 #: Backstop for anything the page must show; a healthy page takes well under a second.
@@ -115,8 +117,11 @@ def expect(locator: Any) -> Any:
 
 
 def shoot(page: Any, name: str) -> None:
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / f"dashboard-{name}.png"), full_page=True)
+    """Screenshot the whole page (which also proves it renders) as ``dashboard-NAME.png``."""
+    kept = os.environ.get("DASKFLOW_SCREENSHOTS")
+    folder = REPO_ROOT / kept if kept else Path(tempfile.gettempdir()) / "daskflow-dashboard-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"dashboard-{name}.png"), full_page=True)
 
 
 def test_the_runs_list_pages_counts_and_filters(page: Any) -> None:
