@@ -142,6 +142,7 @@ class Flow(Generic[P, R]):
         )  # fmt: skip
         options = self.options
         engine.run.scheduled = scheduled
+        engine.run.resumed_from = settings.resume.run_id if settings.resume is not None else None
         engine.run.notify_rules = build_rules(
             options.notify, options.notify_on, options.late_after, options.not_completed_within
         )

@@ -33,12 +33,9 @@ Data path (see DESIGN.md, "How one flow run flows"):
   handled downstream. If those failures
   are the lost scheduler connection, the run is Crashed instead, and no value
   is fetched (there is nothing left to fetch it from).
-* **Plan.** A run with ``RunSettings`` (a ``Flow.run``) plans each task once
-  at its first flush (orchestrator.engine.task_plans): caching, persisted
-  results, the run it resumes and concurrency slots travel in the task's
-  spec. Before the first persisting task is submitted, every worker must
-  see the result storage, or the run fails with ``ResultStorageUnavailable``
-  and nothing of that task runs.
+* **Plan.** With ``RunSettings`` (a ``Flow.run``) each task's caching, resume
+  and slots are planned at its first flush and ship in its spec; the result
+  storage is probed before a persisting task is submitted (engine.task_plans).
 * **Stop early.** A ``KeyboardInterrupt`` (an interrupted notebook kernel), the
   flow's timeout or an error in the body ends the run at once: every key the
   run still wants (outstanding leaves and the nodes user code holds) is
@@ -135,8 +132,6 @@ class RunEngine:
         )
         #: Caching, persisted results, resume and slots of this run's tasks; None plans nothing.
         self.planner = TaskPlanner(settings, self.run.id) if settings is not None else None
-        if settings is not None and settings.resume is not None:
-            self.run.resumed_from = settings.resume.run_id
         self.executor = executor
         self.timeout = timeout
         self.compile_only = compile_only
