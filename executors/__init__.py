@@ -1,7 +1,9 @@
 """Where compiled Dask graphs run: in this process, or on a Dask cluster.
 
 This package knows nothing of flows, tasks or states; it takes plain Dask
-graphs (``dask.task_spec`` nodes) and hands back handles and events.
+graphs (``dask.task_spec`` nodes) and hands back handles and events, and
+enforces tag concurrency slots (``slots``; on Dask the scheduler plugin of
+``slots_plugin``), since tags are Dask annotations.
 
 Only the errors load with the package: every other name loads on first use,
 so that what only needs the errors (the run store, the CLI's store commands,

@@ -14,6 +14,9 @@ are invisible here. The contract, checked by one conformance suite:
   event, or a list of them. Local executors deliver before the emitting
   task's handle reports done; Dask workers batch, so an event may come up to
   ``events.LINGER`` seconds after, or sooner when asked with ``flush_events``.
+* ``enable_slots`` makes tag concurrency slots (``executors.slots``)
+  enforceable for the tasks it runs: nothing to do in-process, the scheduler
+  plugin on Dask; ``slot_snapshot`` shows who holds and who waits.
 """
 
 from __future__ import annotations
@@ -94,13 +97,27 @@ class Executor(abc.ABC):
         otherwise delay the end of every short run.
         """
 
-    def run_everywhere(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Call ``fn(*args)`` in every process that runs this executor's tasks, and wait.
+    def run_everywhere(self, fn: Callable[..., Any], *args: Any) -> dict[str, Any]:
+        """Call ``fn(*args)`` in every process that runs this executor's tasks, wait, and return what each
+        returned (or raised), by worker address.
 
         Local executors run tasks here, so this calls it once, in this process.
-        Used to stop the task bodies of a cancelled run wherever they run.
+        Used to stop the task bodies of a cancelled run wherever they run, and
+        to check that every worker sees the result storage.
         """
-        fn(*args)
+        try:
+            return {"local": fn(*args)}
+        except Exception as exc:  # noqa: BLE001 - reported like a Dask worker's error
+            return {"local": exc}
+
+    def enable_slots(self) -> None:  # noqa: B027 - local executors share the in-process limiter
+        """Make tag concurrency slots enforceable for the tasks this executor runs (once per connection)."""
+
+    def slot_snapshot(self) -> dict[str, dict[str, Any]]:
+        """Per tag: its limit, and who holds and waits for its slots, for the tasks this executor runs."""
+        from .slots import LOCAL_LIMITER
+
+        return LOCAL_LIMITER.snapshot()
 
     def peek(self, keys: Sequence[str], fn: Callable[[Any], Any]) -> dict[str, Any]:
         """``fn(value)`` for each of ``keys`` whose value the executor still holds, computed where it is held.

@@ -265,11 +265,30 @@ class DaskExecutor(Executor):
             # waiting for a connect timeout. The events come the usual way, through the subscription.
             client.loop.add_callback(_ask_workers_to_flush, client)
 
-    def run_everywhere(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Call ``fn(*args)`` in every worker process and wait; a worker's error is ignored."""
+    def run_everywhere(self, fn: Callable[..., Any], *args: Any) -> dict[str, Any]:
+        """Call ``fn(*args)`` in every worker process and wait; what each returned or raised, by address."""
         client = self._live_client()
-        if client is not None:
-            client.run(fn, *args, on_error="return")
+        if client is None:
+            return {}
+        return dict(client.run(fn, *args, on_error="return"))
+
+    def enable_slots(self) -> None:
+        """Register the concurrency-slot plugin on the scheduler (idempotent: the first one stays)."""
+        client = self.client
+        with _LOCK:
+            if client.id in _SLOTS:
+                return
+        from .slots_plugin import ConcurrencySlots
+
+        client.register_plugin(ConcurrencySlots(), name=ConcurrencySlots.name)
+        with _LOCK:
+            _SLOTS.add(client.id)
+
+    def slot_snapshot(self) -> dict[str, dict[str, Any]]:
+        """The scheduler plugin's table; empty when no run with limits used this cluster yet."""
+        from .slots_plugin import snapshot_on_scheduler
+
+        return dict(self.client.run_on_scheduler(snapshot_on_scheduler))
 
     def peek(self, keys: Sequence[str], fn: Callable[[Any], Any]) -> dict[str, Any]:
         # Asked only when something went wrong (a worker lost with events it had not sent), so a
@@ -353,6 +372,8 @@ def _finish_times(keys: Sequence[str], dask_scheduler: Any) -> list[tuple[str, f
 
 
 _FLUSHING: set[str] = set()
+#: Client ids whose scheduler has the concurrency-slot plugin registered.
+_SLOTS: set[str] = set()
 
 
 async def _ask_workers_to_flush(client: Client) -> None:

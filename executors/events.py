@@ -41,6 +41,7 @@ __all__ = [
     "Sink",
     "flush_requested",
     "flush_worker",
+    "is_local",
     "register_local",
     "sink",
     "unregister_local",
@@ -169,6 +170,11 @@ def register_local(topic: str, handler: Callable[[Any], None]) -> None:
 def unregister_local(topic: str) -> None:
     with _LOCK:
         _LOCAL_HANDLERS.pop(topic, None)
+
+
+def is_local(topic: str) -> bool:
+    """Whether ``topic`` belongs to an executor running tasks in this process."""
+    return topic in _LOCAL_HANDLERS
 
 
 def sink(topic: str) -> Sink:

@@ -47,10 +47,13 @@ if TYPE_CHECKING:
     from .history.store import RunStore
     from .notify import Email, Hook, Notification, Slack, Webhook
     from .records.errors import (
+        CacheKeyWarning,
         ExecutorError,
         FlowDefinitionError,
         FlowRunFailed,
         OrchestratorError,
+        ResultStorageUnavailable,
+        ResumeError,
         SchedulerUnreachable,
         Skip,
         TaskRunNotCompleted,
@@ -76,6 +79,7 @@ if TYPE_CHECKING:
     from .worker.run_logs import NoRunContext, get_run_logger
 
 __all__ = [
+    "CacheKeyWarning",
     "DaskExecutor",
     "DaskGraph",
     "Email",
@@ -93,6 +97,8 @@ __all__ = [
     "Notification",
     "OrchestratorError",
     "Parameter",
+    "ResultStorageUnavailable",
+    "ResumeError",
     "Schedule",
     "ScheduleError",
     "SchedulerUnreachable",
@@ -135,6 +141,7 @@ __all__ = [
 
 #: Every public name, and the module it loads from on first use.
 _LAZY: dict[str, str] = {
+    "CacheKeyWarning": ".records.errors",
     "DaskExecutor": "executors",
     "DaskGraph": ".authoring.to_dask",
     "Email": ".notify",
@@ -152,6 +159,8 @@ _LAZY: dict[str, str] = {
     "Notification": ".notify",
     "OrchestratorError": ".records.errors",
     "Parameter": ".authoring.prefect1",
+    "ResultStorageUnavailable": ".records.errors",
+    "ResumeError": ".records.errors",
     "Schedule": ".schedules",
     "ScheduleError": ".schedules",
     "SchedulerUnreachable": ".records.errors",

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from orchestrator.history.store import FlowRunRow, SQLiteStore
@@ -78,8 +78,14 @@ class DaskProcesses:
         self.scheduler = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir)
 
     def start_worker(
-        self, name: str, nthreads: int = 1, extra: Sequence[str] = (), env: Mapping[str, str] | None = None
+        self,
+        name: str,
+        nthreads: int = 1,
+        extra: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        launcher: Callable[[list[str]], list[str]] | None = None,
     ) -> subprocess.Popen[bytes]:
+        """Start one worker; ``launcher`` may wrap its command (it must ``exec`` it, keeping the PID)."""
         argv = [
             DASK,
             "worker",
@@ -95,6 +101,8 @@ class DaskProcesses:
             name,
             *extra,
         ]
+        if launcher is not None:
+            argv = launcher(argv)
         process = subprocess.Popen(
             argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir, env={**os.environ, **(env or {})}
         )

@@ -19,7 +19,7 @@ import functools
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
 
 from executors import Executor
@@ -29,6 +29,7 @@ from ..engine.futures import resolve_futures
 from ..engine.observers import observing
 from ..engine.outcome import FAILURES_FAIL, Outcome
 from ..engine.run_engine import RunEngine
+from ..engine.run_settings import prepare_run
 from ..engine.shipping import ship_modules
 from ..records.display import renderers
 from ..records.errors import FlowDefinitionError
@@ -106,6 +107,8 @@ class Flow(Generic[P, R]):
         self,
         *args: Any,
         executor: Executor | None = None,
+        resume: str | None = None,
+        concurrency: Mapping[str, int] | None = None,
         run_id: str | None = None,
         scheduled: ScheduleTick | None = None,
         **kwargs: Any,
@@ -116,6 +119,10 @@ class Flow(Generic[P, R]):
         ``scheduled`` marks the run as one schedule tick's (``daskflow serve``
         passes both: the id is derived from the schedule and the tick, and the
         store lets such a run start only once).
+        ``resume=RUN_ID`` starts a new run linked to that one, reusing the
+        results its completed task runs persisted where their keys are
+        unchanged. ``concurrency={"db": 2}`` limits this run's tasks tagged
+        ``db`` to 2 slots at once (on top of ``daskflow concurrency`` limits).
         """
         params = self.parameters.validate(args, kwargs)
         chosen = executor or self.options.executor or default_executor()
@@ -124,15 +131,18 @@ class Flow(Generic[P, R]):
                 f"flow {self.name!r}: executor must be an Executor such as LocalExecutor() or DaskExecutor(), "
                 f"got {type(chosen).__name__}"
             )
+        settings = prepare_run(self.name, self.options, resume, concurrency)
         ship_modules(self.options.ship_modules)
         engine = RunEngine(
             self.name, params, chosen, timeout=self.options.timeout, outcome=self._outcome(),
             log_level=cast("int | None", self.options.log_level),  # FlowOptions stores the number
+            settings=settings,
             fuse=self.options.fuse,
             run_id=run_id,
         )  # fmt: skip
         options = self.options
         engine.run.scheduled = scheduled
+        engine.run.resumed_from = settings.resume.run_id if settings.resume is not None else None
         engine.run.notify_rules = build_rules(
             options.notify, options.notify_on, options.late_after, options.not_completed_within
         )

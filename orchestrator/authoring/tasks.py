@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from ..engine.context import conditions_var, current_engine
+from ..engine.fingerprints import SourceRef, capture_source
 from ..engine.futures import MappedItem, TaskFuture, allow_failure, flatten, link, unmapped
 from ..records.errors import FlowDefinitionError
 from ..records.options import TaskOptions, make_options
@@ -51,6 +52,8 @@ class Task(Generic[P, R]):
             raise FlowDefinitionError(f"@task decorates a function, got {type(fn).__name__}")
         self.fn = fn
         functools.update_wrapper(self, fn)
+        #: The source as decorated, for cache keys: an edit made since does not change what runs.
+        self.source: SourceRef | None = capture_source(fn)
         #: The task this one was copied from (``with_options``, ``tags``), or itself.
         self.origin: Task[Any, Any] = self
         self._set_options(options)
@@ -269,8 +272,9 @@ def task(fn: Callable[P, R] | None = None, /, **options: Any) -> Task[P, R] | Ca
     """Make a function a task: ``@task`` or ``@task(retries=3, timeout=30, ...)``.
 
     The options are the fields of ``TaskOptions``: name, retries, retry_delay,
-    retry_jitter, retry_on, timeout, trigger, tags, resources, priority and
-    log_prints.
+    retry_jitter, retry_on, timeout, trigger, tags, resources, priority,
+    log_prints, the hooks, and cache, cache_key_fn, cache_expiration,
+    refresh_cache, persist_result and cache_version.
     """
 
     def decorate(func: Callable[P, R]) -> Task[P, R]:

@@ -4,8 +4,12 @@ Owns the run engine (``run_engine``: build lazily, flush in batches, hear
 events, decide the run), the lazy graph node ``TaskFuture`` and the argument
 markers (``futures``), the graph compiler (``graph``), the current run
 (``context``), shipping the user's modules (``shipping``), routing events to
-runs (``routing``), reading Dask's failures (``failures``) and what watches a
-run (``observers``: the recorder, and the displays the views install).
+runs (``routing``), reading Dask's failures (``failures``), what watches a
+run (``observers``: the recorder, and the displays the views install), and
+what a run decides about caching and slots: its settings read from the store
+before it starts (``run_settings``: result storage, the run it resumes, tag
+limits), task fingerprints (``fingerprints``) and per-task plans
+(``task_plans``).
 
 May import: ``orchestrator.worker``, ``orchestrator.history``,
 ``orchestrator.records`` and ``executors``. What the user writes

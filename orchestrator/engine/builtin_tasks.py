@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..records.options import TaskOptions
+
+if TYPE_CHECKING:
+    from .fingerprints import SourceRef
 
 __all__ = ["ITEM", "BuiltinTask"]
 
@@ -21,13 +24,14 @@ __all__ = ["ITEM", "BuiltinTask"]
 class BuiltinTask:
     """A task the engine adds itself; see the module docstring."""
 
-    __slots__ = ("annotations", "fn", "name", "options")
+    __slots__ = ("annotations", "fn", "name", "options", "source")
 
     def __init__(self, name: str, fn: Callable[..., Any]) -> None:
         self.name = name
         self.fn = fn
         self.options = TaskOptions(name=name)
         self.annotations: Mapping[str, Any] | None = None
+        self.source: SourceRef | None = None  # never cached, so never keyed
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (BuiltinTask, (self.name, self.fn))

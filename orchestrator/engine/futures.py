@@ -27,6 +27,7 @@ from ..worker.serialization import TaskLike
 if TYPE_CHECKING:
     from executors import Handle
 
+    from .fingerprints import SourceRef
     from .run_engine import RunEngine
 
 __all__ = [
@@ -55,6 +56,8 @@ class NodeTask(TaskLike, Protocol):
 
     #: Dask annotations for every call (priority, resources, tags), or None.
     annotations: Mapping[str, Any] | None
+    #: The function's source as it was when the task was made, for its cache keys (engine.fingerprints).
+    source: SourceRef | None
 
 
 class TaskFuture(Generic[R]):

@@ -33,6 +33,9 @@ Data path (see DESIGN.md, "How one flow run flows"):
   handled downstream. If those failures
   are the lost scheduler connection, the run is Crashed instead, and no value
   is fetched (there is nothing left to fetch it from).
+* **Plan.** With ``RunSettings`` (a ``Flow.run``) each task's caching, resume
+  and slots are planned at its first flush and ship in its spec; the result
+  storage is probed before a persisting task is submitted (engine.task_plans).
 * **Stop early.** A ``KeyboardInterrupt`` (an interrupted notebook kernel), the
   flow's timeout or an error in the body ends the run at once: every key the
   run still wants (outstanding leaves and the nodes user code holds) is
@@ -59,7 +62,7 @@ from typing import Any
 
 from executors import Executor, Handle
 
-from ..records.errors import FlowDefinitionError
+from ..records.errors import FlowDefinitionError, ResultStorageUnavailable
 from ..records.runs import FlowRun, TaskRun
 from ..records.states import SUCCESS_TYPES, TERMINAL_TYPES, State, StateType
 from ..records.triggers import all_successful
@@ -77,6 +80,8 @@ from .graph import build_template, compile_nodes, topological
 from .outcome import FAILURES_FAIL, Outcome
 from .recovery import recover_unreported
 from .routing import ROUTER
+from .run_settings import RunSettings
+from .task_plans import TaskPlanner
 
 __all__ = ["RunEngine", "new_run_id"]
 
@@ -112,6 +117,7 @@ class RunEngine:
         outcome: Outcome = FAILURES_FAIL,
         log_level: int | None = None,
         console: bool | None = None,
+        settings: RunSettings | None = None,
         run_id: str | None = None,
         fuse: bool | None = None,
     ) -> None:
@@ -128,6 +134,8 @@ class RunEngine:
         self.run_info = RunInfo(
             self.run.id, "", flow_name, run_log_level(log_level), not self.console, self.run.parameters
         )
+        #: Caching, persisted results, resume and slots of this run's tasks; None plans nothing.
+        self.planner = TaskPlanner(settings, self.run.id) if settings is not None else None
         self.executor = executor
         self.timeout = timeout
         self.compile_only = compile_only
@@ -266,7 +274,8 @@ class RunEngine:
         if entry is None:
             if self._ships:
                 shipping.ship_referenced_modules(task.fn)
-            spec = TaskSpec.build(f"{self.run.id}:{len(self._specs)}", task, self.run_info)
+            plan = self.planner.plan_for(task) if self.planner is not None else None
+            spec = TaskSpec.build(f"{self.run.id}:{len(self._specs)}", task, self.run_info, plan)
             entry = self._specs[id(task)] = (task, spec)
         return entry[1]
 
@@ -302,6 +311,8 @@ class RunEngine:
             self.compiled.update(graph)
             return
         assert self.executor is not None
+        if self.planner is not None and self.planner.probe_due:
+            self.planner.probe(self.executor)  # before anything that persists runs
         apart = {n.key for n in nodes if not n.task.options.fuse}
         alive_refs = [weakref.ref(node) for node in nodes]
         del nodes, node
@@ -341,6 +352,8 @@ class RunEngine:
             # Not a state change (a batch of log records): only the listeners want it.
             self._emit_to_listeners(event)
             return
+        if "nocache" in event and self.planner is not None:
+            self.planner.note(event)
         with self._lock:
             record = self.run.task_runs.get(event["key"])
             if record is None or not record.apply(event):
@@ -426,6 +439,8 @@ class RunEngine:
         self.run_info = dataclasses.replace(self.run_info, topic=self._topic)
         ROUTER.attach(executor, self._topic, run.id, self._on_event)
         try:
+            if self.planner is not None:
+                self.planner.start(executor)
             with self.activate():
                 returned = body()
             self.flush()
@@ -439,6 +454,9 @@ class RunEngine:
         except KeyboardInterrupt:
             self._stop(StateType.CANCELLED, "interrupted by the user (KeyboardInterrupt)")
             raise
+        except ResultStorageUnavailable as exc:
+            self._stop(StateType.FAILED, str(exc))
+            run.body_error = exc
         except BaseException as exc:  # noqa: BLE001 - the body's error ends the run Failed and is kept
             if is_connection_loss(exc) or (isinstance(exc, (ConnectionError, OSError)) and not executor.connected):
                 # A value the body waited for was lost with the scheduler: infrastructure, not user code.
@@ -450,6 +468,8 @@ class RunEngine:
         finally:
             ROUTER.detach(executor, self._topic, run.id)
             run.end = time.time()
+        if self.planner is not None:
+            self.planner.warn_uncached()
         return run
 
     def _wait_all(self, deadline: float | None) -> bool:

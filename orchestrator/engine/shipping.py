@@ -37,7 +37,7 @@ from typing import Any
 
 import cloudpickle
 
-__all__ = ["ship_modules", "ship_referenced_modules", "ships"]
+__all__ = ["code_names", "is_local", "ship_modules", "ship_referenced_modules", "ships"]
 
 _lock = threading.Lock()
 #: Module name -> whether values of it ship by value; read without the lock on the hot path.
@@ -99,14 +99,15 @@ def _decide(module_name: str) -> bool:
     parts = module_name.split(".")
     registered = any(".".join(parts[:i]) in _REGISTERED for i in range(1, len(parts) + 1))
     module = sys.modules.get(module_name)
-    decided = registered or (module is not None and _is_local(module))
+    decided = registered or (module is not None and is_local(module))
     if decided and not registered and module is not None:
         _register(module)
     _SHIPS[module_name] = decided
     return decided
 
 
-def _is_local(module: types.ModuleType) -> bool:
+def is_local(module: types.ModuleType) -> bool:
+    """Whether ``module`` is the user's own code: outside site-packages and the standard library."""
     name = module.__name__
     if name.partition(".")[0] in _NEVER_LOCAL:
         return False
@@ -141,7 +142,7 @@ def _reached_from(obj: Any) -> list[Any]:
     """Ship ``obj`` if it is a local module; what to look at next."""
     if isinstance(obj, types.ModuleType):
         name = obj.__name__
-        if name in _SCANNED or not (name in _REGISTERED or _is_local(obj)):
+        if name in _SCANNED or not (name in _REGISTERED or is_local(obj)):
             return []
         _register(obj)
         _SHIPS[name] = True
@@ -157,7 +158,7 @@ def _reached_from(obj: Any) -> list[Any]:
         owner = getattr(obj, "__module__", None) or ""
         if owner != "__main__":
             module = sys.modules.get(owner)
-            if module is None or not (owner in _REGISTERED or _is_local(module)):
+            if module is None or not (owner in _REGISTERED or is_local(module)):
                 return []  # installed code is imported by name on the workers
             found.append(module)
         found.extend(_reached_by_function(obj) if isinstance(obj, types.FunctionType) else _members(obj))
@@ -169,7 +170,7 @@ def _reached_from(obj: Any) -> list[Any]:
 def _reached_by_function(fn: types.FunctionType) -> list[Any]:
     found: list[Any] = []
     namespace = fn.__globals__
-    for name in _names(fn.__code__):
+    for name in code_names(fn.__code__):
         if name in namespace:
             found.append(namespace[name])
     for cell in fn.__closure__ or ():
@@ -183,11 +184,12 @@ def _reached_by_function(fn: types.FunctionType) -> list[Any]:
     return found
 
 
-def _names(code: types.CodeType) -> set[str]:
+def code_names(code: types.CodeType) -> set[str]:
+    """Every global and attribute name ``code`` (and the code nested in it) refers to."""
     names = set(code.co_names)
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            names |= _names(const)
+            names |= code_names(const)
     return names
 
 

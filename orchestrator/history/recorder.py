@@ -7,7 +7,7 @@
   also marks runs whose driver died Crashed: at once for a driver of this
   host whose process is gone, see ``store.liveness``, after the heartbeat
   grace for the others, see ``reap_stale``) and records the flow run as
-  Running, with its parameters and its driver's host, pid and start time;
+  Running, with its parameters and its driver's host, pid and start time (and the run it resumes, if it does);
 * adds ``Recorder.on_event`` to the engine's listeners. That runs on Dask's
   event-loop thread, so it only appends the event to a list. Besides task
   states and log batches, the engine tells it each flush's graph and where
@@ -192,6 +192,8 @@ class Recorder:
             tick=scheduled.tick if scheduled is not None else None,
             notify=[rule.as_dict() for rule in run.notify_rules],
         )
+        if run.resumed_from is not None:
+            self.store.results.record_origin(run.id, resumed_from=run.resumed_from)
         driver = this_driver()
         if driver is not None:
             self.store.record_driver(run.id, driver)

@@ -10,7 +10,11 @@
     ├── TaskRunNotCompleted (RuntimeError) asked a non-completed task run for its value
     ├── TaskTimedOut (TimeoutError)        a task ran past its timeout
     ├── UnpicklableValue (TypeError)       an argument or result cannot leave its process
+    ├── ResultStorageUnavailable (OSError) a worker cannot see or write the flow's result storage
+    ├── ResumeError (ValueError)           a flow run cannot be resumed (unknown, another flow, running)
     └── Skip                               raised by a task to mark itself Skipped
+
+    CacheKeyWarning (UserWarning)          a task call ran uncached: part of its key is not deterministic
 
 Parameter errors are pydantic ``ValidationError``s titled with the flow's name.
 Every error pickles, so it survives the trip from a worker to the driver.
@@ -27,10 +31,13 @@ if TYPE_CHECKING:
     from .states import ErrorInfo, State
 
 __all__ = [
+    "CacheKeyWarning",
     "ExecutorError",
     "FlowDefinitionError",
     "FlowRunFailed",
     "OrchestratorError",
+    "ResultStorageUnavailable",
+    "ResumeError",
     "SchedulerUnreachable",
     "Skip",
     "TaskRunNotCompleted",
@@ -140,3 +147,43 @@ class FlowRunFailed(OrchestratorError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.flow, self.run_id, self.failures, self.exceptions, self.reason))
+
+
+class CacheKeyWarning(UserWarning):
+    """Warned once per task and run when a cached task's key cannot be made whole, so it ran uncached.
+
+    The message names the task and the argument, global or closure variable
+    whose value has no deterministic token (a lock, a connection, an open
+    file). Pass plain data instead, or give the task a ``cache_key_fn``, or
+    ``cache="inputs"`` to leave its code (and so its globals) out of the key.
+    """
+
+
+class ResultStorageUnavailable(OrchestratorError, OSError):
+    """Raised, failing the run before its persisting tasks run, when a worker cannot use the result storage.
+
+    A ``file://`` root must be a path every worker sees (a shared filesystem);
+    otherwise set ``@flow(result_storage=...)`` to an fsspec URL every worker
+    can reach, such as ``s3://bucket/prefix``.
+    """
+
+    def __init__(self, root: str, problems: dict[str, str]) -> None:
+        shown = "; ".join(f"{where}: {why}" for where, why in sorted(problems.items())[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        message = (
+            f"the result storage {root} cannot be used by every worker ({shown}{more}); "
+            "point @flow(result_storage=...) at a path every worker sees, or at an fsspec URL they all reach"
+        )
+        super().__init__(message)
+        self.root, self.problems = root, dict(problems)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.root, self.problems))
+
+
+class ResumeError(OrchestratorError, ValueError):
+    """Raised by ``flow.run(resume=RUN_ID)`` before anything runs when that run cannot be resumed.
+
+    The message says why (no such run, a run of another flow, a run still
+    going) and what to do; ``daskflow runs ls`` lists the runs.
+    """

@@ -10,16 +10,20 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
+import os
 import random
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 from .errors import FlowDefinitionError
 from .notify import DEFAULT_NOTIFY_ON, Notifier, notify_states
 from .triggers import Trigger, all_successful, trigger_named
 
 __all__ = [
+    "CACHE_MODES",
+    "CacheKeyFn",
     "FlowOptions",
     "Hook",
     "RetryDelay",
@@ -27,12 +31,18 @@ __all__ = [
     "exponential_backoff",
     "level_number",
     "make_options",
+    "storage_url",
 ]
 
 RetryDelay = float | Sequence[float] | Callable[[int], float]
 RetryOn = tuple[type[BaseException], ...] | Callable[[BaseException], bool] | None
 #: A state hook: called with (task or flow, its run, the state); see orchestrator.hooks.
 Hook = Callable[[Any, Any, Any], object]
+#: ``cache_key_fn(task, arguments)``: the task and its arguments by parameter name; a string key, or None
+#: for "do not cache this call".
+CacheKeyFn = Callable[[Any, dict[str, Any]], "str | None"]
+#: What a cache key covers: the inputs alone, or the inputs and the task's code (``cache=True``).
+CACHE_MODES: Final = ("inputs", "inputs+source")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +62,15 @@ class TaskOptions:
     orchestrator.engine.fusion). ``on_completion`` / ``on_failure`` / ``on_retry``
     take a hook or a list of hooks ``(task, task_run, state)``, run on the worker
     (so they must pickle).
+
+    Caching (orchestrator.worker.cache): ``cache`` is True (the inputs and the
+    task's code, the same as ``"inputs+source"``), ``"inputs"`` (the inputs
+    only) or False; a ``cache_key_fn(task, arguments)`` alone turns it on,
+    its string standing in for the inputs. ``cache_expiration`` is seconds or
+    a ``timedelta``; ``refresh_cache`` recomputes and overwrites;
+    ``cache_version`` is part of every key. ``persist_result`` writes each
+    result to the flow's ``result_storage`` (on for cached tasks; None takes
+    the flow's ``persist_result``), which ``--resume`` reuses.
     """
 
     name: str = ""
@@ -70,6 +89,12 @@ class TaskOptions:
     on_completion: tuple[Hook, ...] = ()
     on_failure: tuple[Hook, ...] = ()
     on_retry: tuple[Hook, ...] = ()
+    cache: bool | str | None = None
+    cache_key_fn: CacheKeyFn | None = None
+    cache_expiration: float | datetime.timedelta | None = None
+    refresh_cache: bool = False
+    persist_result: bool | None = None
+    cache_version: str | int | None = None
 
     def __post_init__(self) -> None:
         who = f"task {self.name!r}"
@@ -82,6 +107,7 @@ class TaskOptions:
             raise FlowDefinitionError(
                 f"{who}: nout is how many values the result unpacks into (>= 1), got {self.nout!r}"
             )
+        _check_caching(self, who)
         if not isinstance(self.retries, int) or self.retries < 0:
             raise FlowDefinitionError(f"{who}: retries must be a whole number >= 0, got {self.retries!r}")
         delay = self.retry_delay
@@ -132,6 +158,17 @@ class TaskOptions:
             )
         if not isinstance(self.priority, int):
             raise FlowDefinitionError(f"{who}: priority must be an int, got {self.priority!r}")
+
+    @property
+    def cache_mode(self) -> str | None:
+        """What this task's cache keys cover (one of ``CACHE_MODES``), or None when it does not cache."""
+        return self.cache if isinstance(self.cache, str) else None
+
+    def persists(self, flow_default: bool | None) -> bool:
+        """Whether results are written to the result storage, given the flow's ``persist_result``."""
+        if self.persist_result is not None:
+            return self.persist_result
+        return self.cache_mode is not None or bool(flow_default)
 
     def should_retry(self, exc: BaseException, attempt: int) -> bool:
         """Whether a failure on ``attempt`` (1-based) gets another attempt."""
@@ -194,6 +231,11 @@ class FlowOptions:
     that many seconds after its tick) and ``not_completed_within`` (a run is
     still going that many seconds after it started) are checked by
     ``daskflow serve`` and notify the same notifiers.
+
+    ``result_storage`` is where tasks persist results: ``file:///shared/path``,
+    any fsspec URL (``s3://bucket/prefix``) or a path (made absolute here);
+    None means ``$DASKFLOW_HOME/results`` of the driver. ``persist_result``
+    is the default for tasks that do not set their own.
     """
 
     name: str = ""
@@ -208,6 +250,8 @@ class FlowOptions:
     on_completion: tuple[Hook, ...] = ()
     on_failure: tuple[Hook, ...] = ()
     on_crashed: tuple[Hook, ...] = ()
+    result_storage: str | os.PathLike[str] | None = None
+    persist_result: bool | None = None
     notify: tuple[Notifier, ...] = ()
     notify_on: frozenset[str] = DEFAULT_NOTIFY_ON
     late_after: float | None = None
@@ -233,6 +277,11 @@ class FlowOptions:
             seconds = getattr(self, name)
             if seconds is not None and (not isinstance(seconds, (int, float)) or seconds <= 0):
                 raise FlowDefinitionError(f"{who}: {name} must be seconds > 0 or None, got {seconds!r}")
+        if self.result_storage is not None:
+            object.__setattr__(self, "result_storage", storage_url(self.result_storage, who))
+        if self.persist_result is not None and not isinstance(self.persist_result, bool):
+            message = f"{who}: persist_result is True, False or None, got {self.persist_result!r}"
+            raise FlowDefinitionError(message)
         object.__setattr__(self, "ship_modules", _modules(self.ship_modules, f"flow {self.name!r}"))
         if self.progress is not None and not isinstance(self.progress, bool):
             raise FlowDefinitionError(
@@ -240,6 +289,59 @@ class FlowOptions:
             )
         if self.timeout is not None and (not isinstance(self.timeout, (int, float)) or self.timeout <= 0):
             raise FlowDefinitionError(f"flow {self.name!r}: timeout must be seconds > 0 or None, got {self.timeout!r}")
+
+
+def _check_caching(options: TaskOptions, who: str) -> None:
+    """Validate the caching options and store ``cache`` as None, False or one of ``CACHE_MODES``."""
+    cache, key_fn = options.cache, options.cache_key_fn
+    if key_fn is not None and not callable(key_fn):
+        raise FlowDefinitionError(f"{who}: cache_key_fn must be a function (task, arguments) -> str, got {key_fn!r}")
+    if cache is True or (cache is None and key_fn is not None):
+        cache = "inputs+source"
+    elif cache is False and key_fn is not None:
+        raise FlowDefinitionError(f"{who}: cache=False but a cache_key_fn is given; drop one of them")
+    elif cache is not None and cache is not False and cache not in CACHE_MODES:
+        message = f"{who}: cache must be True, False, 'inputs' or 'inputs+source', got {cache!r}"
+        raise FlowDefinitionError(message)
+    object.__setattr__(options, "cache", cache)
+    caches = isinstance(cache, str)
+    if not isinstance(options.refresh_cache, bool):
+        raise FlowDefinitionError(f"{who}: refresh_cache must be True or False, got {options.refresh_cache!r}")
+    if options.refresh_cache and not caches:
+        raise FlowDefinitionError(f"{who}: refresh_cache=True needs caching on; add cache=True")
+    persist = options.persist_result
+    if persist is not None and not isinstance(persist, bool):
+        raise FlowDefinitionError(f"{who}: persist_result must be True, False or None, got {persist!r}")
+    if persist is False and caches:
+        message = f"{who}: cache needs persisted results, but persist_result=False; drop one of them"
+        raise FlowDefinitionError(message)
+    expiration = _seconds_of(options.cache_expiration)
+    if expiration is not None and (
+        isinstance(expiration, bool) or not isinstance(expiration, (int, float)) or expiration <= 0
+    ):
+        message = f"{who}: cache_expiration must be seconds > 0 or a timedelta, got {options.cache_expiration!r}"
+        raise FlowDefinitionError(message)
+    object.__setattr__(options, "cache_expiration", None if expiration is None else float(expiration))
+    version = options.cache_version
+    if version is not None and (isinstance(version, bool) or not isinstance(version, (str, int))):
+        raise FlowDefinitionError(f"{who}: cache_version must be a string or an int, got {version!r}")
+
+
+def storage_url(value: str | os.PathLike[str], who: str) -> str:
+    """``result_storage`` as a URL: fsspec URLs as given, paths as absolute ``file://`` URLs."""
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        message = (
+            f"{who}: result_storage takes a URL like 'file:///shared/results' or 's3://bucket/prefix', got {value!r}"
+        )
+        raise FlowDefinitionError(message)
+    text = os.fspath(value)
+    if "://" not in text:
+        return Path(text).expanduser().resolve().as_uri()
+    if text.startswith("file://") and not text[len("file://") :].startswith("/"):
+        message = f"{who}: result_storage {text!r} needs an absolute path, like 'file:///shared/results'"
+        raise FlowDefinitionError(message)
+    stripped = text.rstrip("/")
+    return text if stripped.endswith(":") else stripped
 
 
 def _normalise_hooks(options: Any, who: str, names: tuple[str, ...]) -> None:

@@ -29,6 +29,7 @@ class TaskRun:
         "error",
         "exc",
         "handled",
+        "hit",
         "key",
         "length",
         "message",
@@ -55,6 +56,8 @@ class TaskRun:
         self.exc: bytes | None = None
         self.handled = False
         self.length: int | None = None
+        #: How a Cached task run got its result: "cache" (a cache hit) or "resume" (reused from the resumed run).
+        self.hit: str | None = None
 
     def apply(self, event: Mapping[str, Any]) -> bool:
         """Take a state event unless it is older than what we hold; True if taken."""
@@ -71,6 +74,7 @@ class TaskRun:
         self.error = ErrorInfo(**error) if error else None
         self.exc = event.get("exc")
         self.length = event.get("len")
+        self.hit = event.get("hit")
         return True
 
     def mark(self, state: StateType, ts: float, message: str, error: ErrorInfo | None = None) -> None:
@@ -152,6 +156,8 @@ class FlowRun:
         self.entrypoint: str | None = None
         #: The exception the flow body itself raised, if it did.
         self.body_error: BaseException | None = None
+        #: The flow run this one resumes (``flow.run(resume=...)``), whose persisted results it reuses.
+        self.resumed_from: str | None = None
         #: What the run store failed to record of this run (a full disk, say); the run itself went on.
         self.recording_problems: list[str] = []
         #: The schedule tick this run is for (``daskflow serve``), or None for a run started by hand.
@@ -175,6 +181,10 @@ class FlowRun:
     def counts(self) -> dict[str, int]:
         """Task runs by state name."""
         return dict(Counter(tr.state.value for tr in self.task_runs.values()))
+
+    def hits(self) -> dict[str, int]:
+        """Cached task runs by how they got their result: ``{"cache": n, "resume": m}`` (absent kinds omitted)."""
+        return dict(Counter(tr.hit for tr in self.task_runs.values() if tr.hit))
 
     def unhandled_failures(self) -> list[TaskRun]:
         return [tr for tr in self.task_runs.values() if tr.state in FAILED_TYPES and not tr.handled]

@@ -107,10 +107,12 @@ class State:
     """One state of a task run: its type, timing, attempt, worker, and value or error.
 
     ``data`` holds the task's return value for Completed states and the raised
-    exception (when it pickles) for Failed ones.
+    exception (when it pickles) for Failed ones. ``cache_key`` is the key its
+    result is (or would be) persisted under (orchestrator.worker.cache): a
+    downstream task's key takes it in place of the value.
     """
 
-    __slots__ = ("attempt", "data", "end", "error", "key", "message", "start", "type", "worker")
+    __slots__ = ("attempt", "cache_key", "data", "end", "error", "key", "message", "start", "type", "worker")
 
     def __init__(
         self,
@@ -124,8 +126,10 @@ class State:
         attempt: int = 0,
         worker: str | None = None,
         key: str | None = None,
+        cache_key: str | None = None,
     ) -> None:
         self.type = type
+        self.cache_key = cache_key
         self.key = key
         self.data = data
         self.message = message
@@ -148,6 +152,7 @@ class State:
                 self.attempt,
                 self.worker,
                 self.key,
+                self.cache_key,
             ),
         )
 
@@ -210,6 +215,7 @@ def _rebuild_state(
     attempt: int,
     worker: str | None,
     key: str | None,
+    cache_key: str | None = None,
 ) -> State:
     return State(
         StateType(type_value),
@@ -221,4 +227,5 @@ def _rebuild_state(
         attempt=attempt,
         worker=worker,
         key=key,
+        cache_key=cache_key,
     )

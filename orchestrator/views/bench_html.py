@@ -107,13 +107,14 @@ def render_report(title: str, summary: BenchSummary, subtitle: str = "") -> str:
 
 def _stats_table(summary: BenchSummary) -> list[str]:
     rows = [
-        f"<tr><td>{_e(s.task)}</td><td>{s.count}</td><td>{_s(s.median)}</td><td>{_s(s.p95)}</td>"
+        f"<tr><td>{_e(s.task)}</td><td>{s.count}</td><td>{s.hits}</td><td>{_s(s.median)}</td><td>{_s(s.p95)}</td>"
         f"<td>{_s(s.total)}</td></tr>"
         for s in summary.stats
     ]
     return [
         "<h2>Task time by task name (all repeats, seconds)</h2>",
-        '<table class="stats"><tr><th>task</th><th>count</th><th>median</th><th>p95</th><th>total</th></tr>',
+        '<table class="stats"><tr><th>task</th><th>count</th><th>cache hits</th><th>median</th><th>p95</th>'
+        "<th>total</th></tr>",
         *rows,
         "</table>",
     ]

@@ -11,6 +11,8 @@ worker) and the graph's dependency edges (upstream keys per key). Definitions:
 * **Per-name statistics** pool the task runs of every repeat by task name:
   count, median, 95th percentile (linear interpolation between the two
   nearest ranks, numpy's default) and total. Rows come slowest total first.
+  Cache hits (Cached task runs, whose function did not run) are counted
+  apart, as ``hits``, and left out of the timings.
 * **Critical path** of one run: the chain of dependent task runs, following
   the graph's edges, whose task times add up to the most. Its *work* is that
   sum; its *span* is from the first one's start to the last one's end, so
@@ -95,6 +97,8 @@ class TaskStats:
     median: float
     p95: float
     total: float
+    #: Cached task runs of this name: read back, not run, so not in the timings.
+    hits: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,14 +167,29 @@ def quantile(values: Sequence[float], q: float) -> float:
 
 
 def task_stats(runs: Iterable[RunTimings]) -> list[TaskStats]:
-    """Per-task-name count, median, p95 and total task time over ``runs``; slowest total first."""
+    """Per-task-name count, median, p95 and total task time over ``runs``, and cache hits; slowest total first."""
     durations: dict[str, list[float]] = {}
+    hits: dict[str, int] = {}
     for run in runs:
         for t in run.tasks:
+            if t.state == "Cached":
+                hits[t.task] = hits.get(t.task, 0) + 1
+                durations.setdefault(t.task, [])
+                continue
             d = t.duration
             if d is not None:
                 durations.setdefault(t.task, []).append(d)
-    stats = [TaskStats(name, len(ds), quantile(ds, 0.5), quantile(ds, 0.95), sum(ds)) for name, ds in durations.items()]
+    stats = [
+        TaskStats(
+            name,
+            len(ds),
+            quantile(ds, 0.5) if ds else 0.0,
+            quantile(ds, 0.95) if ds else 0.0,
+            sum(ds),
+            hits.get(name, 0),
+        )
+        for name, ds in durations.items()
+    ]
     stats.sort(key=lambda s: (-s.total, s.task))
     return stats
 

@@ -30,7 +30,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-__all__ = ["TaskInterrupted", "begin", "end", "interrupt_run"]
+__all__ = ["TaskInterrupted", "begin", "end", "interrupt_run", "is_cancelled"]
 
 #: Cancelled run ids remembered per process, so late attempts stop too.
 _REMEMBER = 1024
@@ -71,6 +71,12 @@ def end() -> None:
         entry = _bodies.pop(ident, None)
         if entry is not None and entry[1]:
             _set_async_exc(ident, None)
+
+
+def is_cancelled(run_id: str) -> bool:
+    """Whether ``run_id`` was cancelled in this process (a task waiting for a slot gives up then)."""
+    with _lock:
+        return run_id in _cancelled
 
 
 def interrupt_run(run_id: str) -> int:

@@ -1,8 +1,10 @@
 """Shipping task definitions to workers once, and checking values can cross processes.
 
 A ``TaskSpec`` bundles what every call of one task in one run shares: the
-task (its function and options) and the run's ``RunInfo`` (its id, event
-topic, flow name and logging settings). The driver cloudpickles it
+task (its function and options), the run's ``RunInfo`` (its id, event
+topic, flow name and logging settings) and its ``TaskPlan`` (caching and
+concurrency slots, orchestrator.worker.cache; None for most tasks). The
+driver cloudpickles it
 once per run; within one submitted graph the pickle memo sends those bytes
 once. Unpickling yields a *lazy* spec cached per process by token, so
 
@@ -25,6 +27,7 @@ import cloudpickle
 
 if TYPE_CHECKING:
     from ..records.options import TaskOptions
+    from .cache import TaskPlan
 
 __all__ = ["INLINE", "SCALAR_TYPES", "RunInfo", "TaskLike", "TaskSpec", "unpicklable_reason"]
 
@@ -79,8 +82,8 @@ class TaskSpec:
         self._loaded = loaded
 
     @classmethod
-    def build(cls, token: str, task: TaskLike, run: RunInfo) -> TaskSpec:
-        return cls(token, None, (task, run))
+    def build(cls, token: str, task: TaskLike, run: RunInfo, plan: TaskPlan | None = None) -> TaskSpec:
+        return cls(token, None, (task, run, plan))
 
     def __reduce__(self) -> tuple[Any, ...]:
         if self._payload is None:
@@ -88,8 +91,8 @@ class TaskSpec:
             self._payload = cloudpickle.dumps(self._loaded, protocol=pickle.HIGHEST_PROTOCOL)
         return (_restore, (self.token, self._payload))
 
-    def load(self) -> tuple[TaskLike, RunInfo]:
-        """``(task, run)``, deserialised on first use in this process."""
+    def load(self) -> tuple[TaskLike, RunInfo, TaskPlan | None]:
+        """``(task, run, plan)``, deserialised on first use in this process."""
         loaded = self._loaded
         if loaded is None:
             assert self._payload is not None

@@ -5,14 +5,20 @@ compiles to. It receives the final ``State`` of each upstream key and:
 
 1. applies the task's trigger (``allow_failure`` upstreams only need to be
    finished), returning Skipped with a reason when it says no;
-2. resolves the argument template: upstream slots become values (or the
-   ``State`` itself for ``allow_failure``);
-3. calls the function under the retry policy and the timeout, waiting out
-   retry delays on the injected clock (a blocking wait, never a spin);
-4. turns every exception into a Failed / TimedOut state carrying the error's
+2. resolves the argument template (orchestrator.worker.templates): upstream
+   slots become values (or the ``State`` itself for ``allow_failure``);
+3. for a task whose ``TaskPlan`` caches or persists, keys the call and looks
+   its result up (orchestrator.worker.cache): a hit is the Cached state, and
+   the function does not run;
+4. calls the function under the retry policy and the timeout, waiting out
+   retry delays on the injected clock (a blocking wait, never a spin); a
+   task with limited tags holds its concurrency slots during each attempt
+   (orchestrator.worker.limits), and its start is when it got them;
+5. turns every exception into a Failed / TimedOut state carrying the error's
    type, message and traceback text, and ``Skip`` into Skipped; an
-   unpicklable result becomes Failed too, since it could not leave the worker;
-5. runs the task's state hooks (orchestrator.worker.hooks), then emits exactly one
+   unpicklable result becomes Failed too, since it could not leave the
+   worker; a persisting task writes its Completed result;
+6. runs the task's state hooks (orchestrator.worker.hooks), then emits exactly one
    final state event (plus one per retry) and returns the ``State``. A
    user's exception never escapes into Dask, so Dask keeps running
    independent branches and downstream triggers see the failure. Only
@@ -33,16 +39,19 @@ from typing import Any
 from dask.sizeof import sizeof
 
 from executors import events
+from executors.slots import SlotsUnavailable
 
 from ..records.clock import SYSTEM_CLOCK, Clock
 from ..records.errors import OrchestratorError, Skip, TaskTimedOut, UnpicklableValue
-from ..records.states import FAILED_TYPES, SUCCESS_TYPES, TERMINAL_TYPES, CompletedWith, ErrorInfo, State, StateType
+from ..records.states import FAILED_TYPES, TERMINAL_TYPES, CompletedWith, ErrorInfo, State, StateType
 from ..records.triggers import skip_reason
+from .cache import CallCache
 from .hooks import run_task_hooks
+from .limits import acquire_slots
 from .prints import task_prints
 from .run_logs import in_task_context
 from .serialization import TaskSpec, unpicklable_reason
-from .shipped import Shipped
+from .templates import Deep, Slot, fill_template, upstream_values
 from .timeouts import call_with_timeout
 from .watchdog import RUNNING_WATCH
 
@@ -57,31 +66,6 @@ __all__ = [
     "run_inline",
     "run_task",
 ]
-
-
-class Slot:
-    """Where an upstream value goes in a call's arguments: upstream ``index``, optionally item ``item``."""
-
-    __slots__ = ("index", "item")
-
-    def __init__(self, index: int, item: int | None = None) -> None:
-        self.index = index
-        self.item = item
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Slot, (self.index, self.item))
-
-
-class Deep:
-    """A list, tuple, dict or set argument that has slots somewhere inside it."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Deep, (self.value,))
 
 
 class TaskCall:
@@ -135,7 +119,7 @@ def run_task(call: TaskCall, *upstream: State) -> State:
 
 def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
     """Run one task call to a final ``State``; see the module docstring."""
-    task, run = call.spec.load()
+    task, run, plan = call.spec.load()
     options, run_id = task.options, run.run_id
     sink = events.sink(run.topic)
     # get_run_logger() in the call, and a Running event if it lasts (run_logs, watchdog).
@@ -158,37 +142,39 @@ def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
             return _finish(call, sink, run_id, options.name, state, None)
         handled = [s.key for s in upstream if s.type in FAILED_TYPES and s.key] or None
 
+    cache = CallCache(plan.cache, task, run_id, call, upstream) if plan is not None and plan.cache else None
+    if cache is not None:
+        hit = cache.lookup(clock, start)
+        if hit is not None:
+            run_task_hooks(call, task, hit, sink.worker)
+            return _finish(call, sink, run_id, options.name, hit, handled, cache.event_fields())
+
     if call.fill:
-        values = [s if call.allow and i in call.allow else _value_of(s) for i, s in enumerate(upstream)]
+        values = upstream_values(call.allow, upstream)
         args = tuple(fill_template(a, values) for a in call.args)
         kwargs = {k: fill_template(v, values) for k, v in call.kwargs.items()}
     else:
         args, kwargs = call.args, call.kwargs
 
+    slots = plan.slots if plan is not None else None
     attempt = 0
     while True:
         attempt += 1
+        lease = None
+        if slots:
+            try:
+                lease = acquire_slots(slots, run.topic, run_id, options.name, call.key, call.name, attempt, sink)
+            except SlotsUnavailable as exc:
+                state = _failed(exc, call.name, start, clock, attempt, StateType.CRASHED)
+                break
+            if attempt == 1:
+                start = clock.now()  # its real start: waiting for a slot is not running
         try:
-            if options.timeout is not None:
-                value = call_with_timeout(fn, args, kwargs, options.timeout, call.name)
-            else:
-                value = fn(*args, **kwargs)
-        except Skip as skip:
-            state = State(StateType.SKIPPED, message=skip.reason, start=start, end=clock.now(), attempt=attempt)
-            break
-        except Exception as exc:  # noqa: BLE001 - the whole point: nothing escapes into Dask
-            if options.should_retry(exc, attempt):
-                delay = options.retry_delay_for(attempt)
-                retrying = _failed(exc, call.name, start, clock, attempt, StateType.RETRYING)
-                retrying.message = f"attempt {attempt} failed; retry {attempt} of {options.retries} in {delay:g} s"
-                run_task_hooks(call, task, retrying, sink.worker)
-                _emit(call, sink, run_id, options.name, retrying, None)
-                clock.sleep(delay)
-                continue
-            kind = StateType.TIMED_OUT if isinstance(exc, TaskTimedOut) else StateType.FAILED
-            state = _failed(exc, call.name, start, clock, attempt, kind)
-            break
-        else:
+            value, error = _attempt(fn, args, kwargs, options.timeout, call.name)
+        finally:
+            if lease is not None:
+                lease.release()
+        if error is None:
             reason = unpicklable_reason(value)
             if reason is not None:
                 problem = UnpicklableValue(call.name, "result", type(value).__qualname__, reason)
@@ -200,31 +186,37 @@ def execute(call: TaskCall, upstream: Sequence[State], clock: Clock) -> State:
                 state = State(StateType.COMPLETED, value, message=message, start=start, end=clock.now(),
                               attempt=attempt)  # fmt: skip
             break
+        if isinstance(error, Skip):
+            state = State(StateType.SKIPPED, message=error.reason, start=start, end=clock.now(), attempt=attempt)
+            break
+        if options.should_retry(error, attempt):
+            delay = options.retry_delay_for(attempt)
+            retrying = _failed(error, call.name, start, clock, attempt, StateType.RETRYING)
+            retrying.message = f"attempt {attempt} failed; retry {attempt} of {options.retries} in {delay:g} s"
+            run_task_hooks(call, task, retrying, sink.worker)
+            _emit(call, sink, run_id, options.name, retrying, None)
+            clock.sleep(delay)
+            continue
+        kind = StateType.TIMED_OUT if isinstance(error, TaskTimedOut) else StateType.FAILED
+        state = _failed(error, call.name, start, clock, attempt, kind)
+        break
+    if cache is not None:
+        cache.save(state, clock)
     # Hooks before the final event: when the driver hears the state, they are done.
     run_task_hooks(call, task, state, sink.worker)
-    return _finish(call, sink, run_id, options.name, state, handled)
+    return _finish(call, sink, run_id, options.name, state, handled, cache.event_fields() if cache else None)
 
 
-def _value_of(state: State) -> Any:
-    """An upstream's value as an argument: its result, its exception if it failed, else None."""
-    if state.type in SUCCESS_TYPES:
-        return state.data
-    return state.data if isinstance(state.data, BaseException) else None
-
-
-def fill_template(template: Any, values: list[Any]) -> Any:
-    """A call's argument with its slots filled from ``values`` (one per upstream) and shipped values loaded."""
-    if isinstance(template, Slot):
-        value = values[template.index]
-        return value if template.item is None else value[template.item]
-    if isinstance(template, Deep):
-        inner = template.value
-        if isinstance(inner, dict):
-            return {k: fill_template(v, values) for k, v in inner.items()}
-        return type(inner)(fill_template(v, values) for v in inner)
-    if isinstance(template, Shipped):
-        return template.value
-    return template
+def _attempt(
+    fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], timeout: float | None, name: str
+) -> tuple[Any, Exception | None]:
+    """One call of the task's function: its value, or the exception it raised (never let into Dask)."""
+    try:
+        if timeout is not None:
+            return call_with_timeout(fn, args, kwargs, timeout, name), None
+        return fn(*args, **kwargs), None
+    except Exception as exc:  # noqa: BLE001 - the whole point: nothing escapes into Dask
+        return None, exc
 
 
 def error_info(exc: BaseException) -> ErrorInfo:
@@ -256,16 +248,30 @@ def _failed(
 
 
 def _finish(
-    call: TaskCall, sink: events.Sink, run_id: str, task: str, state: State, handled: list[str] | None
+    call: TaskCall,
+    sink: events.Sink,
+    run_id: str,
+    task: str,
+    state: State,
+    handled: list[str] | None,
+    extra: dict[str, Any] | None = None,
 ) -> State:
     state.key = call.key
     state.worker = sink.worker
     RUNNING_WATCH.end(call.key)  # a timed-out call's thread lives on; it must not report Running after this
-    _emit(call, sink, run_id, task, state, handled)
+    _emit(call, sink, run_id, task, state, handled, extra)
     return state
 
 
-def _emit(call: TaskCall, sink: events.Sink, run_id: str, task: str, state: State, handled: list[str] | None) -> None:
+def _emit(
+    call: TaskCall,
+    sink: events.Sink,
+    run_id: str,
+    task: str,
+    state: State,
+    handled: list[str] | None,
+    extra: dict[str, Any] | None = None,
+) -> None:
     event: dict[str, Any] = {
         "run": run_id,
         "key": call.key,
@@ -282,16 +288,21 @@ def _emit(call: TaskCall, sink: events.Sink, run_id: str, task: str, state: Stat
     }
     if handled:
         event["handled"] = handled
+    if extra:
+        event.update(extra)  # the persisted result's record, or why the call was not cached
     if state.type in FAILED_TYPES and isinstance(state.data, BaseException):
         # So FlowRunFailed can chain the real exception without fetching the state.
         event["exc"] = pickle.dumps(state.data)
-    if state.type is StateType.COMPLETED and isinstance(state.data, (list, tuple)):
+    if state.type in _VALUED and isinstance(state.data, (list, tuple)):
         # Lets the driver map over this result without fetching it.
         event["len"] = len(state.data)
     if call.awaited and state.type in TERMINAL_TYPES:
         sink.emit_now(event)
     else:
         sink.emit(event)
+
+
+_VALUED = frozenset({StateType.COMPLETED, StateType.CACHED})
 
 
 def fail_unpicklable(

@@ -76,7 +76,7 @@ def test_report_is_self_contained_and_escapes_names() -> None:
 def test_report_has_the_stats_table_the_repeats_and_the_critical_path() -> None:
     """The page lists each task name's statistics, each repeat, and the median repeat's path task by task."""
     page = render_report("bench", two_worker_summary())
-    assert "<tr><td>b</td><td>1</td><td>1.500000</td><td>1.500000</td><td>1.500000</td></tr>" in page
+    assert "<tr><td>b</td><td>1</td><td>0</td><td>1.500000</td><td>1.500000</td><td>1.500000</td></tr>" in page
     assert "<td>run1</td><td>Failed</td><td>5</td><td>5.000000</td><td>3</td><td>3.000000</td><td>4.000000</td>" in page
     assert re.findall(r"<li>(\w)\[0\]", page) == ["a", "b", "c"]
 

@@ -22,8 +22,8 @@ def chain(run_id: str, length: int, wall: float) -> RunTimings:
 def test_summary_lines_give_the_table_wall_time_critical_path_and_share() -> None:
     """The text has a per-name row, the median wall time, the median repeat's path and the scheduling share."""
     lines = summary_lines(summarise([chain("aaa", 3, 1.0), chain("bbb", 3, 0.6)]), "LocalExecutor(threads=2)")
-    assert lines[1].split() == ["TASK", "COUNT", "MEDIAN", "P95", "TOTAL"]
-    assert lines[2].split() == ["step", "6", "0.100000", "0.100000", "0.600000"]
+    assert lines[1].split() == ["TASK", "COUNT", "HITS", "MEDIAN", "P95", "TOTAL"]
+    assert lines[2].split() == ["step", "6", "0", "0.100000", "0.100000", "0.600000"]
     text = "\n".join(lines)
     assert "wall time: median 0.800 s over 2 repeat(s) on LocalExecutor(threads=2) (min 0.600 s, max 1.000 s)" in text
     assert (
@@ -31,6 +31,14 @@ def test_summary_lines_give_the_table_wall_time_critical_path_and_share() -> Non
     )
     assert "  step[0] -> step[1] -> step[2]" in lines
     assert "scheduling share: median 60.0% of wall time with no task running (per repeat: 70.0%, 50.0%)" in text
+
+
+def test_cache_hits_are_counted_apart_and_left_out_of_the_timings() -> None:
+    """Cached task runs did not run their function: HITS counts them, and COUNT and the times do not."""
+    run = chain("aaa", 3, 1.0)
+    hit = TaskTiming("step-3", "step", "step[3]", "Cached", 0.9, 0.9001, None)
+    lines = summary_lines(summarise([RunTimings("aaa", "Completed", 0.0, 1.0, [*run.tasks, hit], run.edges)]))
+    assert lines[2].split() == ["step", "3", "1", "0.100000", "0.100000", "0.300000"]
 
 
 def test_a_long_critical_path_prints_its_head_and_tail() -> None:

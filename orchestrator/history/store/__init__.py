@@ -1,4 +1,5 @@
-"""The run store: where flow runs, task runs, their transitions and logs are recorded.
+"""The run store: where flow runs, task runs, their transitions and logs are recorded,
+with the persisted results, resume links and concurrency limits (``results``, ``limits``).
 
 ``open_store()`` returns a ``RunStore``; today that is always a ``SQLiteStore``
 on one file, and the protocol leaves room for a server database later. The
@@ -10,6 +11,7 @@ the notifications waiting to be delivered. Importing this package opens nothing.
 """
 
 from .errors import AmbiguousRunIdError, LeaseLost, RunAlreadyStarted, StoreDamaged, StoreError, StoreFull, StoreLocked
+from .limits import LimitTable
 from .liveness import DriverIdentity
 from .location import default_store_path, open_store
 from .outbox import AttemptRow, ClaimedNotification, NotificationRow
@@ -38,6 +40,7 @@ from .records import (
     TaskRunRow,
     TransitionRow,
 )
+from .results import CacheEntryRow, ResultIndex, RunOrigin
 from .schedule_book import LeaseRow, ScheduleRow, TickClaim, TickRow
 from .schema import SCHEMA_VERSION
 from .sqlite import SQLiteStore
@@ -49,6 +52,7 @@ __all__ = [
     "TERMINAL_STATES",
     "AmbiguousRunIdError",
     "AttemptRow",
+    "CacheEntryRow",
     "ClaimedNotification",
     "DriverIdentity",
     "ErrorGroup",
@@ -57,6 +61,7 @@ __all__ = [
     "GraphNode",
     "LeaseLost",
     "LeaseRow",
+    "LimitTable",
     "LogEvent",
     "LogFilter",
     "LogLine",
@@ -64,9 +69,11 @@ __all__ = [
     "LogWindow",
     "NotificationRow",
     "Outbox",
+    "ResultIndex",
     "RunAlreadyStarted",
     "RunFilter",
     "RunInfo",
+    "RunOrigin",
     "RunQueries",
     "RunStore",
     "RunsPage",

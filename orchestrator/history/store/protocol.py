@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from .limits import LimitTable
 from .liveness import DriverIdentity
 from .outbox import AttemptRow, ClaimedNotification, NotificationRow
 from .read_models import (
@@ -36,6 +37,7 @@ from .read_models import (
     TaskColumns,
 )
 from .records import FlowRunRow, LogRow, TaskRunRow, TransitionRow
+from .results import ResultIndex
 from .schedule_book import LeaseRow, ScheduleRow, TickClaim, TickRow
 
 __all__ = ["Outbox", "RunQueries", "RunStore", "ScheduleBook"]
@@ -213,7 +215,21 @@ class RunQueries(Protocol):
 
 @runtime_checkable
 class RunStore(Protocol):
-    """Records flow runs, task runs, their state transitions and logs, and reads them back."""
+    """Records flow runs, task runs, their state transitions and logs, and reads them back.
+
+    ``results`` holds what task events say of persisted results and resumed
+    runs; ``limits`` the tag concurrency limits.
+    """
+
+    @property
+    def results(self) -> ResultIndex:
+        """The persisted results and resume links task events recorded (orchestrator.history.store.results)."""
+        ...
+
+    @property
+    def limits(self) -> LimitTable:
+        """The tag concurrency limits (orchestrator.history.store.limits)."""
+        ...
 
     # -- writers ---------------------------------------------------------------
 
@@ -278,7 +294,8 @@ class RunStore(Protocol):
         ...
 
     def record_task_events(self, events: Sequence[Mapping[str, Any]]) -> None:
-        """Apply many ``TaskEvent``s in one transaction: upsert task runs, append transitions."""
+        """Apply many ``TaskEvent``s in one transaction: upsert task runs, append transitions, and record
+        the persisted results some carry."""
         ...
 
     def record_logs(self, records: Sequence[Mapping[str, Any]]) -> None:

@@ -72,6 +72,10 @@ class TaskEvent(_TaskEventRequired, total=False):
     worker: str | None
     message: str | None
     error: TaskError | None
+    #: A persisted result this task run wrote or read back: key, location, checksum, size, created, expires.
+    result: dict[str, Any]
+    #: How a Cached task run got its result: "cache" or "resume".
+    hit: str
 
 
 class _LogEventRequired(TypedDict):

@@ -258,7 +258,63 @@ CREATE INDEX logs_by_run_id ON logs (run_id);
 CREATE INDEX logs_by_run_key ON logs (run_id, key);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2_SCHEDULES_AND_OUTBOX, _DRIVER_IDENTITY, _DASHBOARD)
+# Persisted task results, resume links and tag concurrency limits (orchestrator.history.store.results
+# and .limits). New tables only, written by runs that cache, persist, resume or set limits, so a run
+# that does none of these writes exactly what it wrote before.
+#
+# * ``cache_entries``: one row per persisted result, by cache key: where the worker wrote it, its
+#   checksum and size, when it was written and when it expires (NULL: never), and the task run
+#   that wrote it. ``daskflow cache ls`` / ``clear`` read and delete these.
+# * ``task_results``: which result each task run wrote or read back (``hit``: NULL when it computed
+#   and wrote it, 'cache' for a cache hit, 'resume' when reused from the run it resumed). A resume
+#   reuses the Completed and Cached task runs of its old run listed here.
+# * ``flow_run_origins``: the run a flow run resumed (``resumed_from``), and the ``PATH:FLOW`` the
+#   CLI ran (``target``), so ``daskflow run --resume RUN_ID`` needs nothing else.
+# * ``concurrency_limits``: ``daskflow concurrency set TAG N``; loaded at every run start.
+_RESULTS_AND_LIMITS: Final = """
+CREATE TABLE cache_entries (
+    cache_key  TEXT NOT NULL PRIMARY KEY,
+    task       TEXT NOT NULL,
+    location   TEXT NOT NULL,
+    checksum   TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    created    REAL NOT NULL,
+    expires    REAL,
+    run_id     TEXT NOT NULL,
+    key        TEXT NOT NULL
+);
+CREATE INDEX cache_entries_by_task ON cache_entries (task, created);
+CREATE INDEX cache_entries_by_created ON cache_entries (created);
+
+CREATE TABLE task_results (
+    run_id     TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    cache_key  TEXT NOT NULL,
+    location   TEXT NOT NULL,
+    hit        TEXT,
+    PRIMARY KEY (run_id, key)
+);
+
+CREATE TABLE flow_run_origins (
+    run_id        TEXT NOT NULL PRIMARY KEY,
+    resumed_from  TEXT,
+    target        TEXT
+);
+
+CREATE TABLE concurrency_limits (
+    tag      TEXT NOT NULL PRIMARY KEY,
+    slots    INTEGER NOT NULL,
+    updated  REAL NOT NULL
+);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (
+    _V1,
+    _V2_SCHEDULES_AND_OUTBOX,
+    _DRIVER_IDENTITY,
+    _DASHBOARD,
+    _RESULTS_AND_LIMITS,
+)
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 

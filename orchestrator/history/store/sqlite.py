@@ -47,10 +47,12 @@ from .convert import (
 )
 from .errors import AmbiguousRunIdError, StoreError, StoreLocked, classify
 from .graphs import record_graph, set_run_info
+from .limits import SQLiteLimits
 from .liveness import DriverIdentity, reap_dead_drivers
 from .outbox import SQLiteOutbox, enqueue_state, store_rules
 from .queries import SQLiteQueries
 from .records import TERMINAL_STATES, FlowRunRow, LogRow, TaskRunRow, TransitionRow
+from .results import SQLiteResults, record_results
 from .schedule_book import SQLiteScheduleBook, start_pending
 from .schema import migrate
 
@@ -131,6 +133,9 @@ class SQLiteStore:
         # or collected in the child: closing one could touch the parent's WAL.
         self._abandoned: list[sqlite3.Connection] = []
         self._conn: sqlite3.Connection | None = self._connect()
+        #: Persisted results and resume links (store/results.py), and concurrency limits (store/limits.py).
+        self.results = SQLiteResults(self._read, self._write)
+        self.limits = SQLiteLimits(self._read, self._write)
         self._schedules = SQLiteScheduleBook(self._write, self._read)
         self._outbox = SQLiteOutbox(self._write, self._read)
         self._queries = SQLiteQueries(self._read)
@@ -282,10 +287,13 @@ class SQLiteStore:
         rows = [task_params(event) for event in events]
         if not rows:
             return
+        persisted = [event for event in events if "result" in event]
 
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany(_UPSERT_TASK_RUN, rows)
             conn.executemany(_INSERT_TASK_TRANSITION, rows)
+            if persisted:
+                record_results(conn, persisted)
 
         self._write(work)
 

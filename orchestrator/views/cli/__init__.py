@@ -3,7 +3,8 @@
 Commands: ``run PATH:FLOW`` and ``demo`` (``run.py``), ``runs ls|show|logs``
 (``runs.py``), ``bench PATH:FLOW`` (``bench.py``), ``serve PATH:FLOW|FILE.toml``
 (``serve.py``), ``schedules ls`` (``schedules.py``), ``notifications ls|deliver``
-(``notifications.py``), ``dashboard`` (``dashboard.py``). Exit codes: 0 when the run
+(``notifications.py``), ``dashboard`` (``dashboard.py``), ``cache ls|clear``
+(``cache.py``) and ``concurrency set|ls|rm`` (``concurrency.py``). Exit codes: 0 when the run
 completed (or the command worked), 1 when the run failed, 2 on a usage error,
 which is one line on stderr.
 
@@ -39,6 +40,8 @@ COMMAND_MODULES: dict[str, str] = {
     "schedules": "schedules",
     "notifications": "notifications",
     "dashboard": "dashboard",
+    "cache": "cache",
+    "concurrency": "concurrency",
 }
 
 

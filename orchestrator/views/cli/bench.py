@@ -104,8 +104,11 @@ def _bench(args: argparse.Namespace) -> int:
         described = described or run.executor
         repeats.append(_Repeat(run.id, run.state.value, run.is_completed, run.end, dict(run.edges)))
         took = f"{run.duration:.3f} s" if run.duration is not None else "-"
+        hits = sum(run.hits().values())
+        cached = f" ({hits} cache hits)" if hits else ""
         print(
-            f"repeat {i + 1}/{repeat}: flow run {run.id} {run.state.value} in {took}, {len(run.task_runs)} task runs",
+            f"repeat {i + 1}/{repeat}: flow run {run.id} {run.state.value} in {took}, "
+            f"{len(run.task_runs)} task runs{cached}",
             flush=True,
         )
         failures = run.unhandled_failures()
@@ -189,8 +192,10 @@ def summary_lines(summary: BenchSummary, executor: str = "") -> list[str]:
     runs = summary.runs
     walls = [r.run.wall for r in runs]
     lines = [f"task time by task name, seconds, over {len(runs)} repeat(s):"]
-    header = ("TASK", "COUNT", "MEDIAN", "P95", "TOTAL")
-    rows = [(s.task, str(s.count), f"{s.median:.6f}", f"{s.p95:.6f}", f"{s.total:.6f}") for s in summary.stats]
+    header = ("TASK", "COUNT", "HITS", "MEDIAN", "P95", "TOTAL")
+    rows = [
+        (s.task, str(s.count), str(s.hits), f"{s.median:.6f}", f"{s.p95:.6f}", f"{s.total:.6f}") for s in summary.stats
+    ]
     lines.extend(_table(header, rows) if rows else ["  (no task run recorded a start and an end)"])
     lines.append("")
     on = f" on {executor}" if executor else ""

@@ -15,7 +15,8 @@ from typing import Any
 from ...history.recorder import open_history_store
 from ...history.store import default_store_path
 from ...notify.deliverer import Deliverer
-from .runs import _clip, _table, _when
+from .runs import _clip
+from .tables import print_table, when
 from .usage import UsageError
 
 __all__ = ["add_parsers"]
@@ -46,7 +47,7 @@ def _ls(args: argparse.Namespace) -> int:
         return 0
     table = [
         (
-            _when(n.created),
+            when(n.created),
             n.flow_name,
             n.run_id,
             n.state,
@@ -57,7 +58,7 @@ def _ls(args: argparse.Namespace) -> int:
         )
         for n in rows
     ]
-    _table(("CREATED", "FLOW", "RUN", "STATE", "NOTIFIER", "STATUS", "ATTEMPTS", "LAST ERROR"), table)
+    print_table(("CREATED", "FLOW", "RUN", "STATE", "NOTIFIER", "STATUS", "ATTEMPTS", "LAST ERROR"), table)
     if args.attempts:
         for n in rows:
             attempts = store.outbox.attempts(n.notification_id)
@@ -65,7 +66,7 @@ def _ls(args: argparse.Namespace) -> int:
             for a in attempts:
                 outcome = "ok" if a.ok else "failed"
                 error = f": {a.error}" if a.error else ""
-                print(f"  #{a.attempt} {_when(a.ts, millis=True)} {outcome} {a.status or '-'} by {a.process}{error}")
+                print(f"  #{a.attempt} {when(a.ts, millis=True)} {outcome} {a.status or '-'} by {a.process}{error}")
     return 0
 
 

@@ -64,6 +64,11 @@ def summary_lines(run: FlowRun, elapsed: float, store_path: str | None, slowest:
         f"flow run {run.id} of {run.flow_name!r}: {run.state.value} in {elapsed:.2f} s",
         f"task runs: {len(records)}" + (f" ({counts})" if counts else ""),
     ]
+    hits = run.hits()
+    if run.resumed_from is not None:
+        lines.append(f"resumed from flow run {run.resumed_from}: {hits.get('resume', 0)} task runs reused")
+    if hits.get("cache"):
+        lines.append(f"cache hits: {hits['cache']}")
     timed = sorted((tr for tr in records if tr.duration is not None), key=lambda tr: -(tr.duration or 0.0))
     if timed:
         lines.append("slowest: " + ", ".join(f"{tr.name} {tr.duration:.3f} s" for tr in timed[:slowest]))

@@ -4,6 +4,12 @@ Parameters arrive as ``--param key=value`` strings. A value for a ``str``
 parameter is passed as written; any other value is read as JSON when it parses
 (``3``, ``true``, ``[1, 2]``) and as the string otherwise, and pydantic then
 validates and coerces it against the flow's signature, before anything runs.
+
+``--resume RUN_ID`` starts a new run that reuses the old run's persisted
+results (``Flow.run(resume=...)``), with the old run's parameters unless
+``--param`` changes some. ``PATH:FLOW`` may then be left out: every run this
+command starts records its target in the store.
+
 ``--params JSON`` gives them all as one JSON object (what the dashboard's
 re-run passes); a ``--param`` of the same name wins.
 
@@ -23,8 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...engine.observers import add_run_observer
-from ...history.recorder import recording_enabled
-from ...history.store import default_store_path
+from ...history.recorder import open_history_store, recording_enabled
+from ...history.store import AmbiguousRunIdError, StoreError, default_store_path
 from ...records.errors import FlowDefinitionError, OrchestratorError
 from ..dashboard.discovery import run_link
 from .progress import PlainDisplay, Progress, RichDisplay, summary_lines
@@ -42,15 +48,25 @@ __all__ = ["add_flow_arguments", "add_parsers", "check_params", "load_target", "
 
 def add_parsers(commands: Any) -> None:
     run = commands.add_parser("run", help="run a flow from a file or module, with live progress")
-    add_flow_arguments(run)
+    add_flow_arguments(run, target_optional=True)
+    run.add_argument(
+        "--resume",
+        metavar="RUN_ID",
+        help="a new run reusing that run's persisted results; reruns what failed or changed (PATH:FLOW optional)",
+    )
     run.set_defaults(handler=_run)
     demo = commands.add_parser("demo", help="run the ~1,000-task ETL example on the embedded LocalCluster")
     demo.set_defaults(handler=_demo)
 
 
-def add_flow_arguments(parser: argparse.ArgumentParser) -> None:
+def add_flow_arguments(parser: argparse.ArgumentParser, target_optional: bool = False) -> None:
     """PATH:FLOW, --param, --address and --executor: what ``run`` and ``bench`` share."""
-    parser.add_argument("target", metavar="PATH:FLOW", help="the flow, like examples/etl.py:etl or package.module:flow")
+    parser.add_argument(
+        "target",
+        metavar="PATH:FLOW",
+        nargs="?" if target_optional else None,
+        help="the flow, like examples/etl.py:etl or package.module:flow",
+    )
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a flow parameter (repeat)")
     parser.add_argument(
         "--params", metavar="JSON", help='parameters as one JSON object, like \'{"day": "2026-11-21"}\' (--param wins)'
@@ -87,8 +103,42 @@ def _json_params(raw: str | None) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    previous: dict[str, Any] = {}
+    if args.resume is not None:
+        args.target, previous = _resumed(args.resume, args.target)
+    elif args.target is None:
+        raise UsageError("give the flow to run as PATH:FLOW, like examples/etl.py:etl (or --resume RUN_ID)")
     flow, params = load_target(args)
-    return run_flow(flow, params, make_executor(args))
+    return run_flow(flow, {**previous, **params}, make_executor(args), resume=args.resume, target=args.target)
+
+
+def _resumed(run_id: str, target: str | None) -> tuple[str, dict[str, Any]]:
+    """The target to resume ``run_id`` with (given, or as recorded) and the old run's parameters."""
+    store = open_history_store()
+    try:
+        old = store.get_flow_run(run_id)
+    except AmbiguousRunIdError as exc:
+        raise UsageError(str(exc)) from None
+    if old is None:
+        raise UsageError(f"no flow run {run_id!r} in {default_store_path()}; list them with 'daskflow runs ls'")
+    if target is None:
+        origin = store.results.origin(old.run_id)
+        if origin is None or origin.target is None:
+            message = (
+                f"flow run {old.run_id} was not started by 'daskflow run', so its flow is not recorded; "
+                f"give it: daskflow run PATH:FLOW --resume {old.run_id}"
+            )
+            raise UsageError(message)
+        target = origin.target
+    return target, dict(old.parameters)
+
+
+def _absolute(target: str) -> str:
+    """A ``PATH:FLOW`` target that works from any directory (a module target as it is)."""
+    location, _, name = target.rpartition(":")
+    if location.endswith(".py") or "/" in location:
+        return f"{Path(location).resolve()}:{name}"
+    return target
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -130,13 +180,21 @@ def _parse_param(flow: Flow[Any, Any], item: str) -> tuple[str, Any]:
         return key, raw
 
 
-def run_flow(flow: Flow[Any, Any], params: dict[str, Any], executor: Executor | None) -> int:
+def run_flow(
+    flow: Flow[Any, Any],
+    params: dict[str, Any],
+    executor: Executor | None,
+    resume: str | None = None,
+    target: str | None = None,
+) -> int:
     """Validate, run with a progress display, print the summary; the exit code."""
     check_params(flow, params)
     displays: list[PlainDisplay | RichDisplay] = []
     links: list[str] = []
 
     def show(engine: RunEngine) -> None:
+        if target is not None and recording_enabled():
+            _record_target(engine.run.id, _absolute(target))
         link = run_link(engine.run.id) if recording_enabled() else None
         if link is not None:
             links.append(link)
@@ -150,7 +208,7 @@ def run_flow(flow: Flow[Any, Any], params: dict[str, Any], executor: Executor | 
     started = time.perf_counter()
     try:
         with add_run_observer(show):
-            run: FlowRun = flow.run(executor=executor, **params)
+            run: FlowRun = flow.run(executor=executor, resume=resume, **params)
     except KeyboardInterrupt:
         _stop(displays)
         print("daskflow: interrupted; the flow run is recorded as Cancelled", file=sys.stderr)
@@ -171,6 +229,14 @@ def run_flow(flow: Flow[Any, Any], params: dict[str, Any], executor: Executor | 
         print(f"result: {_short(run.value)}")
         return 0
     return 1
+
+
+def _record_target(run_id: str, target: str) -> None:
+    """Note what this run ran, so ``--resume`` can run it again without being told."""
+    try:
+        open_history_store().results.record_origin(run_id, target=target)
+    except StoreError as exc:
+        print(f"daskflow: could not record the flow of run {run_id}: {exc}", file=sys.stderr)
 
 
 def check_params(flow: Flow[Any, Any], params: dict[str, Any]) -> None:

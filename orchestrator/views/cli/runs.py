@@ -29,6 +29,7 @@ from ...history.store import (
     TaskRunRow,
     default_store_path,
 )
+from .tables import print_table, when
 from .usage import UsageError
 
 __all__ = ["add_parsers"]
@@ -73,11 +74,11 @@ def _ls(args: argparse.Namespace) -> int:
         counts = store.task_state_counts(run.run_id)
         failed = sum(counts.get(s, 0) for s in _FAILED)
         tasks = f"{sum(counts.values())}" + (f" ({failed} failed)" if failed else "")
-        row = (run.run_id, run.flow_name, run.state, _when(run.started), _duration(run), tasks)
+        row = (run.run_id, run.flow_name, run.state, when(run.started), _duration(run), tasks)
         # A scheduled run (daskflow serve) shows the tick it is for.
-        rows.append((*row, _when(run.tick) if run.tick is not None else "-") if scheduled else row)
+        rows.append((*row, when(run.tick) if run.tick is not None else "-") if scheduled else row)
     headers = ("RUN ID", "FLOW", "STATE", "STARTED", "DURATION", "TASKS")
-    _table((*headers, "TICK") if scheduled else headers, rows)
+    print_table((*headers, "TICK") if scheduled else headers, rows)
     return 0
 
 
@@ -85,14 +86,23 @@ def _show(args: argparse.Namespace) -> int:
     store = open_history_store()
     run = _find(store, args.run_id)
     print(f"flow run {run.run_id} of {run.flow_name!r}: {run.state}")
-    print(f"  started   {_when(run.started)}   duration {_duration(run)}")
+    print(f"  started   {when(run.started)}   duration {_duration(run)}")
     if run.host or run.pid:
         print(f"  driver    {run.host} pid {run.pid}")
     if run.tick is not None:
-        print(f"  schedule  {run.schedule_id}, tick {_when(run.tick)}")
+        print(f"  schedule  {run.schedule_id}, tick {when(run.tick)}")
     print(f"  parameters {run.parameters}")
     if run.message:
         print(f"  message   {run.message}")
+    origin = store.results.origin(run.run_id)
+    hits = store.results.hit_counts(run.run_id)
+    if origin is not None and origin.resumed_from:
+        print(f"  resumed   from flow run {origin.resumed_from}: {hits.get('resume', 0)} task runs reused")
+    if hits:
+        print(
+            f"  results   {hits.get('written', 0)} persisted, {hits.get('cache', 0)} cache hits, "
+            f"{hits.get('resume', 0)} reused"
+        )
     tasks = store.list_task_runs(run.run_id)
     counts = store.task_state_counts(run.run_id)
     print(f"\ntask runs: {len(tasks)}" + (f" ({_counts(counts)})" if counts else ""))
@@ -126,13 +136,13 @@ def _by_task_name(tasks: Sequence[TaskRunRow]) -> None:
         median = f"{statistics.median(durations):.3f}s" if durations else "-"
         longest = f"{max(durations):.3f}s" if durations else "-"
         rows.append((name, str(len(group)), _counts(dict(states)), median, longest))
-    _table(("TASK", "RUNS", "STATES", "MEDIAN", "MAX"), rows)
+    print_table(("TASK", "RUNS", "STATES", "MEDIAN", "MAX"), rows)
 
 
 def _task_rows(tasks: Sequence[TaskRunRow]) -> None:
     rows = [(t.name, t.state, _seconds(t), str(t.attempt), t.worker or "-", _clip(t.message or "", 60)) for t in tasks]
     if rows:
-        _table(("TASK RUN", "STATE", "DURATION", "ATTEMPT", "WORKER", "MESSAGE"), rows)
+        print_table(("TASK RUN", "STATE", "DURATION", "ATTEMPT", "WORKER", "MESSAGE"), rows)
 
 
 def _logs(args: argparse.Namespace) -> int:
@@ -146,7 +156,7 @@ def _logs(args: argparse.Namespace) -> int:
             raise UsageError(f"flow run {run.run_id} has no task {args.task!r}; its tasks: {names}")
     for line in lines:
         where = line.name or "flow"
-        print(f"{_when(line.ts, millis=True)} {line.level:<8} {where}: {line.message}")
+        print(f"{when(line.ts, millis=True)} {line.level:<8} {where}: {line.message}")
     return 0
 
 
@@ -171,17 +181,6 @@ def _errors(failed: Sequence[TaskRunRow], limit: int = 10) -> None:
             print(task.traceback.rstrip())
     if len(failed) > limit:
         print(f"\n... and {len(failed) - limit} more failed task runs")
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    for line in (headers, *rows):
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
-
-
-def _when(ts: float, millis: bool = False) -> str:
-    text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
-    return f"{text}.{int(ts % 1 * 1000):03d}" if millis else text
 
 
 def _duration(run: FlowRunRow) -> str:

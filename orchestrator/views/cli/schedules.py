@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from ...history.recorder import open_history_store
 from ...history.store import default_store_path
 from ...schedules.ticks import Cadence
-from .runs import _table, _when
+from .tables import print_table, when
 
 __all__ = ["add_parsers"]
 
@@ -47,10 +47,10 @@ def _ls(args: argparse.Namespace) -> int:
                 row.flow_name,
                 spec if row.kind == "interval" else f"{spec} ({row.timezone})",
                 row.catchup,
-                f"{_when(last[0].tick)} ({last[0].run_id})" if last else "-",
-                ", ".join(_when(t) for t in upcoming) or "none (ended)",
+                f"{when(last[0].tick)} ({last[0].run_id})" if last else "-",
+                ", ".join(when(t) for t in upcoming) or "none (ended)",
                 str(row.skipped),
             )
         )
-    _table(("SCHEDULE", "FLOW", "SPEC", "CATCHUP", "LAST TICK (RUN)", "NEXT TICKS", "SKIPPED"), table)
+    print_table(("SCHEDULE", "FLOW", "SPEC", "CATCHUP", "LAST TICK (RUN)", "NEXT TICKS", "SKIPPED"), table)
     return 0

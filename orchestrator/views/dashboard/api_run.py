@@ -1,7 +1,8 @@
 """One run's API: header, column data, summary, critical path, graph, one task run, errors, compare.
 
 ``GET /api/runs/ID`` is the header (state, times, parameters, driver, where
-it ran, which actions are possible). ``/columns`` is every task run in the
+it ran, which actions are possible, and its results: how many task runs
+persisted a result, hit the cache, or reused one from the run it resumed). ``/columns`` is every task run in the
 compact binary form of ``columns`` (what the timeline draws), with the task
 transition id it reflects; the run's live stream (``streams.RunStream``)
 continues from there. ``/summary`` is the per-task-name strip and the
@@ -53,11 +54,15 @@ COMPARE_MAX: Final = 8
 def run_header(store: RunStore, row: FlowRunRow, read_only: bool) -> dict[str, Any]:
     """The header of a run page (also the stream's ``run`` event)."""
     info = store.queries.run_info(row.run_id)
+    origin = store.results.origin(row.run_id)
     return {
         "run": flow_run_json(row),
         "info": run_info_json(info),
         "now": time.time(),
         "actions": possible_actions(row, info, read_only),
+        # Cache hits and reused results counted apart from the task runs that computed theirs.
+        "results": store.results.hit_counts(row.run_id),
+        "resumed_from": origin.resumed_from if origin is not None else None,
     }
 
 

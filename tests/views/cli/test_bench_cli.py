@@ -33,7 +33,7 @@ def _report(stdout: str) -> Path:
 
 
 def _row(stdout: str, task: str) -> list[str]:
-    found = re.search(rf"^{task}\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+$", stdout, re.MULTILINE)
+    found = re.search(rf"^{task}\s+\d+\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+$", stdout, re.MULTILINE)
     assert found is not None, stdout
     return found.group(0).split()
 

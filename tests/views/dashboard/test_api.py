@@ -60,6 +60,24 @@ class TestRunApi(DashboardCase):
         assert header["actions"]["rerun"]["allowed"] is False
         assert self.fetch("/api/runs/nosuchrun", headers=self.auth).code == 404
 
+    def test_the_header_counts_cache_hits_and_reused_results_apart(self) -> None:
+        """A resumed run's header names the run it resumed and counts persisted, cached and reused results."""
+        run = self.seeded.done
+        result = {"location": "file:///r/k", "checksum": "c" * 64, "size": 1, "created": T0, "expires": None}
+        with SQLiteStore(self.seeded.path) as store:
+            store.results.record_origin(run, resumed_from=self.seeded.failed)
+            store.record_task_events(
+                [
+                    task_event(run, "extract-0", "Cached", T0 + 5, result={**result, "key": "k0"}, hit="resume"),
+                    task_event(run, "clean-1", "Cached", T0 + 5, result={**result, "key": "k1"}, hit="cache"),
+                    task_event(run, "load-4", "Completed", T0 + 9, result={**result, "key": "k4"}),
+                ]
+            )
+        header = self.get_json(f"/api/runs/{run}")
+        assert header["results"] == {"written": 1, "cache": 1, "resume": 1}
+        assert header["resumed_from"] == self.seeded.failed
+        assert self.get_json(f"/api/runs/{self.seeded.failed}")["results"] == {}
+
     def test_a_dashboard_link_that_is_not_http_never_reaches_the_page(self) -> None:
         """A stored Dask dashboard link of javascript:... is dropped, in the header and in task links."""
         with SQLiteStore(self.seeded.path) as store:

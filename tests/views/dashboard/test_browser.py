@@ -299,3 +299,27 @@ def test_xss_payloads_from_a_run_render_as_text(page: Any, store_home: Home) -> 
     expect(page.locator("script")).to_have_count(1)
     expect(page.locator("a[href^='javascript']")).to_have_count(0)
     assert PWNED in XSS_IMG
+
+
+def test_a_resumed_runs_header_counts_its_persisted_cached_and_reused_results(page: Any, store_home: Home) -> None:
+    """The header of a resumed run counts results apart and links the run it resumed."""
+    from orchestrator.history.store import SQLiteStore
+
+    home, runs = store_home
+    run, old = "resumed00001", runs["failed"]
+    stored = {"location": "file:///r/k", "checksum": "c" * 64, "size": 1, "created": 1.0, "expires": None}
+    with SQLiteStore(home / "daskflow.db") as store:
+        store.create_flow_run(run, "etl", {}, 2_000_000_000.0, state="Completed")
+        store.results.record_origin(run, resumed_from=old)
+        hits = [("a-0", "resume"), ("b-1", "cache"), ("c-2", None)]
+        store.record_task_events(
+            [
+                {"run": run, "key": key, "task": key[0], "state": "Cached" if hit else "Completed", "ts": 2e9,
+                 "result": {**stored, "key": f"k{key}"}, **({"hit": hit} if hit else {})}
+                for key, hit in hits
+            ]
+        )  # fmt: skip
+    page.goto(f"{page.base}/runs/{run}")
+    expect(page.locator("main[data-ready]")).to_be_visible(timeout=SHOWN)
+    expect(page.locator("#run-results")).to_have_text(f"1 persisted · 1 cache hits · 1 reused from {old}")
+    expect(page.locator(f"#run-results a[href='/runs/{old}']")).to_have_count(1)

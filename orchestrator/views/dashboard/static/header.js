@@ -1,4 +1,4 @@
-// The run page's header: state, duration, parameters, driver, heartbeat age, where it ran, actions.
+// The run page's header: state, duration, parameters, driver, heartbeat age, where it ran, results, actions.
 
 import { post } from "./api.js";
 import { add, badge, clear, el, external } from "./dom.js";
@@ -43,6 +43,14 @@ export class RunHeader {
       ["Dask dashboard", where.dashboard ? external(where.dashboard, where.dashboard) : "–"],
       ["flow", where.entrypoint || "–"],
     ];
+    const results = data.results || {};
+    if (Object.keys(results).length || data.resumed_from) {
+      const reused = data.resumed_from
+        ? el("span", {}, [`${results.resume || 0} reused from `, el("a", { href: `/runs/${encodeURIComponent(data.resumed_from)}`, class: "mono", text: data.resumed_from })])
+        : `${results.resume || 0} reused`;
+      const shown = el("span", { id: "run-results" }, [`${results.written || 0} persisted · ${results.cache || 0} cache hits · `, reused]);
+      facts.push(["results", shown]);
+    }
     add(
       this.node,
       el("div", { class: "title" }, [
