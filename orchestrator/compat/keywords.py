@@ -12,12 +12,20 @@ Hooks are wrapped so they receive Prefect-shaped arguments: Prefect 3 hooks
 get ``(task or flow, run, State)`` with a ``prefect.states.State``; Prefect 1's
 ``on_failure`` gets ``(task or flow, state)`` with a Prefect 1 state. The
 wrappers are module-level callables, so task hooks pickle to the workers.
+
+Caching maps onto daskflow's: ``cache_key_fn=task_input_hash`` (and Prefect
+1's ``cache_for``) is ``cache=True``, daskflow's own key over the task's code
+and inputs; any other ``cache_key_fn`` gets a context with ``task`` and
+``parameters``; ``cache_expiration``, ``refresh_cache`` and
+``persist_result`` keep their meaning, and a flow's ``result_storage`` is a
+path or fsspec URL (Prefect storage blocks are refused).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
@@ -27,23 +35,19 @@ from ..records.states import StateType as Native
 from .states import from_native, p1_from_native
 from .triggers import as_native_trigger, lenient
 
-__all__ = ["FlowKeywords", "TaskKeywords", "flow_keywords", "task_keywords"]
+__all__ = ["FlowKeywords", "PrefectCacheKey", "TaskKeywords", "flow_keywords", "task_input_hash", "task_keywords"]
 
 #: Prefect keywords daskflow cannot honour, and why (the TypeError says so).
 _REFUSED: Final[Mapping[str, str]] = {
-    "cache_key_fn": "task caching is not available in daskflow yet",
-    "cache_expiration": "task caching is not available in daskflow yet",
-    "cache_policy": "task caching is not available in daskflow yet",
-    "cache_for": "task caching is not available in daskflow yet",
-    "cache_validator": "task caching is not available in daskflow yet",
-    "refresh_cache": "task caching is not available in daskflow yet",
+    "cache_policy": "Prefect's cache policies are not mapped; use cache_key_fn=task_input_hash "
+    "(the inputs and the task's code) or a cache_key_fn of your own",
+    "cache_validator": "Prefect 1's cache validators are not mapped: cache_for caches by the inputs "
+    "and the task's code; remove cache_validator",
     "cache_result_in_memory": "daskflow keeps results on the cluster until they are needed",
-    "persist_result": "persisted results are not available in daskflow yet",
-    "result_storage": "persisted results are not available in daskflow yet",
-    "result_storage_key": "persisted results are not available in daskflow yet",
-    "result_serializer": "persisted results are not available in daskflow yet",
-    "result": "persisted results are not available in daskflow yet",
-    "target": "persisted results are not available in daskflow yet",
+    "result_storage_key": "daskflow stores results under content-addressed keys of their own",
+    "result_serializer": "daskflow pickles persisted results (cloudpickle)",
+    "result": "Prefect 1 results are not mapped; give the flow result_storage= and the task cache_for=",
+    "target": "Prefect 1 targets are not mapped; give the task cache_for= to reuse its result",
     "schedule": "schedules are not available in compat flows",
     "storage": "daskflow ships flow code to the workers itself",
     "run_config": "daskflow runs flows on the executor you choose (executor= or task_runner=)",
@@ -63,6 +67,17 @@ def _refuse(who: str, keyword: str) -> None:
     reason = _REFUSED.get(keyword)
     detail = f": {reason}" if reason else ""
     message = f"{who}: daskflow cannot honour the Prefect keyword {keyword!r}{detail}; remove it"
+    raise FlowDefinitionError(message)
+
+
+def _storage(who: str, value: Any) -> Any:
+    """A ``result_storage`` daskflow can use: a path or an fsspec URL, not a Prefect storage block."""
+    if value is None or isinstance(value, (str, os.PathLike)):
+        return value
+    message = (
+        f"{who}: result_storage must be a path or an fsspec URL such as 'file:///shared/results' "
+        f"or 's3://bucket/results', got {type(value).__name__}; Prefect storage blocks are not mapped"
+    )
     raise FlowDefinitionError(message)
 
 
@@ -126,6 +141,37 @@ class RetryCondition:
 class _TaskRunView:
     id: str
     name: str
+
+
+class PrefectCacheKey:
+    """Prefect's ``cache_key_fn(context, parameters) -> str | None`` as daskflow's ``(task, arguments)``.
+
+    The context offers what Prefect's ``TaskRunContext`` offers such functions
+    most often: ``task`` and ``parameters``.
+    """
+
+    def __init__(self, key_fn: Callable[..., Any]) -> None:
+        self.key_fn = key_fn
+        self.__qualname__ = getattr(key_fn, "__qualname__", repr(key_fn))
+
+    def __call__(self, task: Any, arguments: Mapping[str, Any]) -> Any:
+        return self.key_fn(_CacheContext(task, dict(arguments)), dict(arguments))
+
+
+@dataclasses.dataclass(frozen=True)
+class _CacheContext:
+    task: Any
+    parameters: dict[str, Any]
+
+
+def task_input_hash(context: Any, arguments: Mapping[str, Any]) -> str | None:
+    """Prefect's ``task_input_hash``: as a ``cache_key_fn``, daskflow keys the call by its inputs and code.
+
+    Passed as ``cache_key_fn``, it becomes ``cache=True``: daskflow's own key
+    over the task's code, globals and deterministically tokenized inputs. It
+    is not meant to be called.
+    """
+    raise FlowDefinitionError("task_input_hash is a cache_key_fn marker: pass it to @task(cache_key_fn=...)")
 
 
 def _retry_delays(value: Any, retries: int) -> Any:
@@ -197,6 +243,24 @@ def task_keywords(who: str, given: Mapping[str, Any]) -> TaskKeywords:
             out.description = value
         elif keyword == "version":
             out.version = value
+        elif keyword == "cache_key_fn":
+            if value is task_input_hash:
+                opts["cache"] = True
+            elif value is not None:
+                opts["cache_key_fn"] = PrefectCacheKey(value)
+        elif keyword in ("cache_expiration", "cache_for"):
+            if value is not None:
+                opts["cache_expiration"] = value
+                if keyword == "cache_for":
+                    opts["cache"] = True  # Prefect 1 caches a task given cache_for alone
+        elif keyword == "refresh_cache":
+            opts["refresh_cache"] = bool(value)
+        elif keyword == "persist_result":
+            opts["persist_result"] = value if value is None else bool(value)
+        elif keyword == "result_storage":
+            raise FlowDefinitionError(
+                f"{who}: daskflow keeps result_storage on the flow; pass @flow(result_storage=...) instead"
+            )
         elif keyword in ("slug", "checkpoint") and not value:
             continue  # Prefect 1 defaults that mean nothing here: no slug, no checkpoint
         else:
@@ -275,6 +339,11 @@ def flow_keywords(who: str, given: Mapping[str, Any]) -> FlowKeywords:
             out.description = value
         elif keyword == "version":
             out.version = value
+        elif keyword == "result_storage":
+            if value is not None:
+                opts["result_storage"] = _storage(who, value)
+        elif keyword == "persist_result":
+            opts["persist_result"] = value if value is None else bool(value)
         elif keyword in ("tasks", "edges") and not value:
             continue
         else:

@@ -52,16 +52,14 @@ def test_prefect_3_task_keywords_translate() -> None:
     assert (t.description, t.version, o.tags) == ("does things", "1.2", frozenset({"a", "b"}))
 
 
-@pytest.mark.parametrize(
-    "keyword", ["persist_result", "result_storage", "cache_key_fn", "cache_expiration", "cache_policy", "target"]
-)
+@pytest.mark.parametrize("keyword", ["cache_policy", "cache_validator", "target", "result", "result_storage"])
 def test_task_keywords_daskflow_cannot_honour_raise_a_type_error_naming_them(keyword: str) -> None:
     """A Prefect keyword with no daskflow meaning is refused by name, never silently ignored."""
     with pytest.raises(TypeError, match=keyword):
         task(**{keyword: True})(lambda: None)
 
 
-@pytest.mark.parametrize("keyword", ["schedule", "result_storage", "flow_run_name", "on_cancellation"])
+@pytest.mark.parametrize("keyword", ["schedule", "flow_run_name", "on_cancellation"])
 def test_flow_keywords_daskflow_cannot_honour_raise_a_type_error_naming_them(keyword: str) -> None:
     """The same holds for flows, of either generation."""
     with pytest.raises(TypeError, match=keyword):
