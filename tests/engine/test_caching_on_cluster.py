@@ -68,6 +68,14 @@ def pipeline(ledger: str, n: int = 4) -> int:
 
 
 @flow
+def chained(ledger: str, n: int = 5) -> int:
+    x = produce(ledger, 0)
+    for _ in range(n - 1):
+        x = produce(ledger, x + 1)
+    return x
+
+
+@flow
 def gated(ledger: str, flag: str, n: int = 6) -> int:
     values = [produce(ledger, i) for i in range(n)]
     return combine(ledger, values, wait_for=[gate(flag)])
@@ -112,6 +120,24 @@ def test_every_cached_task_hits_after_the_cluster_restarts_with_new_workers(tmp_
     assert states(first) == {StateType.COMPLETED} and states(second) == {StateType.CACHED}
     assert first_workers.isdisjoint(second_workers)
     assert sorted(ran(ledger)) == ["combine", "produce0", "produce1", "produce2", "produce3"]
+    assert second.hits() == {"cache": 5}
+
+
+def test_a_fused_chain_of_cached_tasks_hits_task_by_task_on_its_second_run(
+    tmp_path: Path, home: Path, dask_executor: DaskExecutor
+) -> None:
+    """A chain fused into one Dask task keeps caching per task: run twice, the second run is Cached throughout."""
+    from orchestrator.engine.observers import add_run_observer
+
+    path, ledger = write_flows(tmp_path), tmp_path / "ledger"
+    engines: list[Any] = []
+    with add_run_observer(engines.append):
+        first = flow_of(path, "chained").run(str(ledger), executor=dask_executor)
+        second = flow_of(path, "chained").run(str(ledger), executor=dask_executor)
+    assert first.value == second.value == 676  # each step squares the previous value plus one
+    assert all(len(engine.fused) == 4 for engine in engines), "the five-step chain was not fused into one task"
+    assert states(first) == {StateType.COMPLETED} and states(second) == {StateType.CACHED}
+    assert ran(ledger) == ["produce0", "produce1", "produce2", "produce5", "produce26"]
     assert second.hits() == {"cache": 5}
 
 

@@ -7,6 +7,7 @@ tests/notebook/test_remote_notebook.py.
 from __future__ import annotations
 
 import _thread
+import signal
 import threading
 import time
 import uuid
@@ -63,9 +64,11 @@ def test_keyboard_interrupt_cancels_the_run_and_stops_its_running_bodies(tmp_pat
     @task
     def spin(i: int, folder: str) -> int:
         Path(folder, f"started-{i}").touch()
+        give_up = time.monotonic() + 4 * NOTICE_WITHIN  # a backstop: a body never interrupted must still end
         try:
-            while True:
+            while time.monotonic() < give_up:
                 time.sleep(0.01)
+            return i
         except TaskInterrupted:
             Path(folder, f"interrupted-{i}").touch()
             raise
@@ -84,9 +87,14 @@ def test_keyboard_interrupt_cancels_the_run_and_stops_its_running_bodies(tmp_pat
             time.sleep(0.01)
         _thread.interrupt_main()
 
-    threading.Thread(target=interrupt_when_started, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        spinning(str(tmp_path))
+    # interrupt_main() does nothing where SIGINT is ignored (a test run started in the background with `&`).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=interrupt_when_started, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            spinning(str(tmp_path))
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
     deadline = time.monotonic() + NOTICE_WITHIN
     while len(list(tmp_path.glob("interrupted-*"))) < 2:

@@ -90,12 +90,18 @@ class MultiHostCluster:
         self.worker_addresses = self.probe("workers", str(len(WORKERS)))
 
     def drive(
-        self, flow: str, params: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+        self,
+        flow: str,
+        params: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+        resume: str | None = None,
     ) -> subprocess.Popen[bytes]:
-        """Start ``daskflow run flows.py:FLOW`` on the driver host, against this cluster."""
+        """Start ``daskflow run flows.py:FLOW [--resume RUN_ID]`` on the driver host, against this cluster."""
         argv = [sys.executable, "-m", "orchestrator", "run", f"{FLOWS}:{flow}"]
         for key, value in (params or {}).items():
             argv += ["--param", f"{key}={value}"]
+        if resume is not None:
+            argv += ["--resume", resume]
         return self.net.start("driver", argv, env={**self.driver_env(), **(env or {})}, cwd=self.workdir)
 
     def driver_env(self) -> dict[str, str]:

@@ -9,6 +9,7 @@ watch leave marker files in ``folder`` (a directory every host sees).
 from __future__ import annotations
 
 import threading
+import uuid
 from pathlib import Path
 
 from orchestrator import flow, get_run_logger, task
@@ -78,6 +79,19 @@ def hold(i: int, folder: str) -> int:
 def held(n: int = 3, folder: str = ".") -> int:
     """``n`` tasks that block until released, then their sum: the run is mid-flight for as long as a test wants."""
     return combine([hold(i, folder) for i in range(n)])
+
+
+@task(persist_result=True)
+def prepare(i: int, folder: str) -> int:
+    """Leaves one ``prepared-I-*`` file per run of its body; persisted, so a resumed run reuses it."""
+    Path(folder, f"prepared-{i}-{uuid.uuid4().hex}").touch()
+    return i + 1
+
+
+@flow
+def prepared_then_held(n: int = 3, folder: str = ".") -> int:
+    """``n`` persisted steps, then ``n`` tasks on their results that block until released, then the sum."""
+    return combine([hold(prepare(i, folder), folder) for i in range(n)])
 
 
 @task(resources={"victim": 1})

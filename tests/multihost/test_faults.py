@@ -113,29 +113,35 @@ def test_a_worker_killed_within_its_event_batch_leaves_correct_records(multihost
     assert last.start is not None and last.end is not None
 
 
-def test_a_killed_scheduler_crashes_the_run_and_its_open_task_runs_within_5_s(multihost: MultiHostCluster) -> None:
-    """SIGKILL the scheduler mid-run: the store shows the run and every unfinished task run Crashed within 5 s.
+def test_a_killed_scheduler_crashes_the_run_within_5_s_and_resume_on_a_new_one_finishes_it(
+    multihost: MultiHostCluster,
+) -> None:
+    """SIGKILL the scheduler mid-run: the run and every unfinished task run are Crashed within 5 s.
 
-    Then a new scheduler and workers run the flow again. Resuming the crashed run (``--resume RUN_ID``,
-    issue 14) belongs in that second step once it exists: pass it to ``drive`` there.
+    Then, on a new scheduler and new workers, ``daskflow run --resume RUN_ID``
+    finishes the run: it reuses the three steps that completed with persisted
+    results (their bodies do not run again) and reruns the rest.
     """
     multihost.start()
     work = multihost.workdir
-    driver = multihost.drive("held", {"n": 3, "folder": work})
+    driver = multihost.drive("prepared_then_held", {"n": 3, "folder": work})
     multihost.wait_for_files("started-*", 3, STARTS_WITHIN, driver)
+    _wait_for_completed(multihost.home, "prepared_then_held", "prepare", 3)
     assert multihost.scheduler is not None
     os.kill(multihost.scheduler.pid, signal.SIGKILL)
     killed = time.monotonic()
     deadline = killed + ENDS_WITHIN
     while True:
-        run, tasks = _only_run(multihost.home, "held")
+        run, tasks = _only_run(multihost.home, "prepared_then_held")
         if run.state != "Running":
             break
         assert time.monotonic() < deadline, "the run stayed Running after its scheduler died"
         time.sleep(0.05)
     crashed_after = time.monotonic() - killed
     assert run.state == "Crashed" and "lost the connection to the Dask scheduler" in (run.message or "")
-    assert {t.state for t in tasks} == {"Crashed"} and len(tasks) == 4
+    assert sorted((t.task, t.state) for t in tasks) == [("combine", "Crashed")] + [("hold", "Crashed")] * 3 + [
+        ("prepare", "Completed")
+    ] * 3
     print(f"run Crashed in the store {crashed_after:.2f} s after the scheduler was killed")
     assert crashed_after <= 5.0, f"Crashed only {crashed_after:.2f} s after the scheduler died"
     assert driver.wait(ENDS_WITHIN) == 1
@@ -146,9 +152,23 @@ def test_a_killed_scheduler_crashes_the_run_and_its_open_task_runs_within_5_s(mu
     for worker in multihost.workers.values():
         stop(worker)
     multihost.start()
-    again = multihost.drive("held", {"n": 3, "folder": work})
-    assert again.wait(ENDS_WITHIN) == 0, (multihost.net.logs / "driver.log").read_text()
-    assert "result: 3" in (multihost.net.logs / "driver.log").read_text()
+    again = multihost.drive("prepared_then_held", {"n": 3, "folder": work}, resume=run.run_id)
+    log = multihost.net.logs / "driver.log"
+    assert again.wait(ENDS_WITHIN) == 0, log.read_text()
+    assert "result: 6" in log.read_text()
+    assert f"resumed from flow run {run.run_id}: 3 task runs reused" in log.read_text()
+    assert len(list(work.glob("prepared-*"))) == 3, "a resumed run ran a step whose persisted result it had"
+
+
+def _wait_for_completed(home: Path, flow: str, task_name: str, count: int) -> None:
+    """Poll the store until ``count`` task runs named ``task_name`` of the flow's only run are Completed."""
+    deadline = time.monotonic() + STARTS_WITHIN
+    while True:
+        _, tasks = _only_run(home, flow)
+        if sum(t.task == task_name and t.state == "Completed" for t in tasks) >= count:
+            return
+        assert time.monotonic() < deadline, f"fewer than {count} {task_name} task runs Completed: {tasks}"
+        time.sleep(0.05)
 
 
 def test_a_driver_cut_off_the_network_crashes_its_run_and_the_cluster_cancels_its_tasks(
