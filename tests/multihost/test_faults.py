@@ -139,9 +139,10 @@ def test_a_killed_scheduler_crashes_the_run_within_5_s_and_resume_on_a_new_one_f
         time.sleep(0.05)
     crashed_after = time.monotonic() - killed
     assert run.state == "Crashed" and "lost the connection to the Dask scheduler" in (run.message or "")
-    assert sorted((t.task, t.state) for t in tasks) == [("combine", "Crashed")] + [("hold", "Crashed")] * 3 + [
-        ("prepare", "Completed")
-    ] * 3
+    assert (
+        sorted((t.task, t.state) for t in tasks)
+        == [("combine", "Crashed")] + [("hold", "Crashed")] * 3 + [("prepare", "Completed")] * 3
+    )
     print(f"run Crashed in the store {crashed_after:.2f} s after the scheduler was killed")
     assert crashed_after <= 5.0, f"Crashed only {crashed_after:.2f} s after the scheduler died"
     assert driver.wait(ENDS_WITHIN) == 1
