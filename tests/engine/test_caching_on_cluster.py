@@ -24,6 +24,7 @@ from orchestrator import Flow, ResultStorageUnavailable, StateType
 from orchestrator.authoring.loader import load_flow
 from orchestrator.history.store import SQLiteStore
 from tests.processes import DaskProcesses
+from tests.sources import write_source
 
 pytestmark = pytest.mark.cluster
 
@@ -90,7 +91,7 @@ def gated(ledger: str, flag: str, n: int = 6) -> int:
 
 def write_flows(folder: Path, offset: int = 0, combine_extra: str = "") -> Path:
     path = folder / "cached_flows.py"
-    path.write_text(FLOWS.format(offset=offset, combine_extra=combine_extra))
+    write_source(path, FLOWS.format(offset=offset, combine_extra=combine_extra))
     return path
 
 

@@ -12,6 +12,7 @@ import pytest
 from orchestrator import Task, TaskOptions
 from orchestrator.engine.fingerprints import task_fingerprint
 from orchestrator.worker.tokens import NotDeterministic
+from tests.sources import write_source
 
 MODULE = """
 import threading
@@ -51,7 +52,7 @@ def locked(x: int) -> int:
 def load(tmp_path: Path, name: str = "fp_tasks", factor: int = 2, offset: int = 1, extra: str = "") -> types.ModuleType:
     """Write the module (again) and import it afresh under the same name, as a restarted driver would."""
     path = tmp_path / f"{name}.py"
-    path.write_text(MODULE.format(factor=factor, offset=offset, extra=extra))
+    write_source(path, MODULE.format(factor=factor, offset=offset, extra=extra))
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
