@@ -100,6 +100,18 @@ def test_importing_flow_and_task_loads_dask_but_not_distributed_or_pydantic() ->
     assert _heavy_modules_loaded("from orchestrator import flow, task") == ["dask"]
 
 
+def test_importing_flow_and_task_leaves_the_run_store_for_the_first_run() -> None:
+    """The recorder, the store and sqlite3 load when a run starts, not with ``from orchestrator import flow, task``."""
+    code = (
+        "import sys\n"
+        "from orchestrator import flow, task\n"
+        "print(sorted(m for m in ('sqlite3', 'orchestrator.history.recorder', 'orchestrator.history.store')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_a_flow_without_parameters_runs_without_pydantic() -> None:
     """A parameterless flow has nothing to validate, so running it never imports pydantic (or distributed)."""
     code = (

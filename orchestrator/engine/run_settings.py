@@ -27,12 +27,16 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..history.recorder import open_history_store, recording_enabled
-from ..history.store import AmbiguousRunIdError, RunStore, StoreError, default_store_path
-from ..history.store.liveness import this_driver
 from ..records.errors import FlowDefinitionError, ResumeError
 from ..records.options import FlowOptions, storage_url
+
+if TYPE_CHECKING:
+    from ..history.store import RunStore
+
+# The history layer (the recorder, the store and sqlite) loads when a run starts, in the functions
+# below, not when a flow file runs ``from orchestrator import flow, task``: 0.05 s of that import.
 
 __all__ = ["ResumePoint", "RunSettings", "prepare_run", "stored_limits"]
 
@@ -70,6 +74,8 @@ def prepare_run(
     concurrency: Mapping[str, int] | None = None,
 ) -> RunSettings:
     """The settings of a new run of ``flow_name``; ``ResumeError`` / ``FlowDefinitionError`` for bad input."""
+    from ..history.store import default_store_path
+
     limits = _check_concurrency(flow_name, concurrency)
     point = _resume_point(_resume_store(), resume, flow_name) if resume is not None else None
     root = options.result_storage
@@ -79,6 +85,9 @@ def prepare_run(
 
 def stored_limits() -> dict[str, int]:
     """The store's tag limits; none if there is no store yet (or it cannot be read: said in the log)."""
+    from ..history.recorder import open_history_store, recording_enabled
+    from ..history.store import StoreError, default_store_path
+
     path = default_store_path()
     if not (recording_enabled() or path.exists()):
         return {}
@@ -106,6 +115,9 @@ def _check_concurrency(flow_name: str, concurrency: Mapping[str, int] | None) ->
 
 
 def _resume_store() -> RunStore:
+    from ..history.recorder import open_history_store
+    from ..history.store import StoreError, default_store_path
+
     path = default_store_path()
     try:
         return open_history_store(path)
@@ -114,6 +126,9 @@ def _resume_store() -> RunStore:
 
 
 def _resume_point(store: RunStore, run_id: str, flow_name: str) -> ResumePoint:
+    from ..history.store import AmbiguousRunIdError, default_store_path
+    from ..history.store.liveness import this_driver
+
     try:
         old = store.get_flow_run(run_id)
     except AmbiguousRunIdError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -90,8 +91,9 @@ class _Collector:
             return [event["n"] for event in self.received]
 
 
-def test_a_worker_sends_its_batched_events_when_the_driver_asks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With batches held for an hour, an event waiting in one arrives once the executor asks for a flush."""
+@pytest.fixture
+def held_batches(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DaskExecutor, str, _Collector]]:
+    """An executor on one in-process worker whose batches wait an hour, a topic, and what arrives on it."""
     from distributed import LocalCluster
 
     monkeypatch.setattr(events, "LINGER", 3600.0)
@@ -101,17 +103,25 @@ def test_a_worker_sends_its_batched_events_when_the_driver_asks(monkeypatch: pyt
         executor = DaskExecutor(cluster=cluster)
         executor.start()
         try:
-            topic = f"{executor.event_topic}-request-test"
+            topic = f"{executor.event_topic}-held"
             executor.subscribe(topic, collect)
-            first = executor.submit({"one": Task("one", _emit, topic, 1)}, ["one"])
+            executor.submit({"one": Task("one", _emit, topic, 1)}, ["one"])
+            # The first event goes at once (the worker never sent); from now on events wait in a batch.
             assert collect.wait_for(1) == [1]
-            # The worker sent just now, so this event joins a batch, and stays there until asked for.
-            second = executor.submit({"two": Task("two", _emit, topic, 2)}, ["two"])
-            assert [h.result() for h in (*first, *second)] == [1, 2]
-            executor.flush_events()
-            assert collect.wait_for(2) == [1, 2]
+            yield executor, topic, collect
         finally:
             executor.client.close()
+
+
+def test_a_worker_sends_its_batched_events_when_the_driver_asks(
+    held_batches: tuple[DaskExecutor, str, _Collector],
+) -> None:
+    """With batches held for an hour, an event waiting in one arrives once the executor asks for a flush."""
+    executor, topic, collect = held_batches
+    (second,) = executor.submit({"two": Task("two", _emit, topic, 2)}, ["two"])
+    assert second.result() == 2
+    executor.flush_events()
+    assert collect.wait_for(2) == [1, 2]
 
 
 def _emit_now(topic: str, n: int) -> int:
@@ -119,24 +129,9 @@ def _emit_now(topic: str, n: int) -> int:
     return n
 
 
-def test_an_event_sent_with_emit_now_skips_the_batch_window(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_event_sent_with_emit_now_skips_the_batch_window(held_batches: tuple[DaskExecutor, str, _Collector]) -> None:
     """With batches held for an hour, an event sent with ``emit_now`` arrives unasked, with the batch it joins."""
-    from distributed import LocalCluster
-
-    monkeypatch.setattr(events, "LINGER", 3600.0)
-    monkeypatch.setattr(events, "monotonic", _booted_seconds_ago(60.0))
-    collect = _Collector()
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0") as cluster:
-        executor = DaskExecutor(cluster=cluster)
-        executor.start()
-        try:
-            topic = f"{executor.event_topic}-now-test"
-            executor.subscribe(topic, collect)
-            executor.submit({"one": Task("one", _emit, topic, 1)}, ["one"])
-            assert collect.wait_for(1) == [1]
-            # The worker sent just now: this event waits in a batch, and the next one takes it along.
-            executor.submit({"two": Task("two", _emit, topic, 2)}, ["two"])
-            executor.submit({"three": Task("three", _emit_now, topic, 3)}, ["three"])
-            assert collect.wait_for(3) == [1, 2, 3]
-        finally:
-            executor.client.close()
+    executor, topic, collect = held_batches
+    executor.submit({"two": Task("two", _emit, topic, 2)}, ["two"])
+    executor.submit({"three": Task("three", _emit_now, topic, 3)}, ["three"])
+    assert collect.wait_for(3) == [1, 2, 3]
