@@ -165,13 +165,21 @@ class _CacheContext:
 
 
 def task_input_hash(context: Any, arguments: Mapping[str, Any]) -> str | None:
-    """Prefect's ``task_input_hash``: as a ``cache_key_fn``, daskflow keys the call by its inputs and code.
+    """Prefect's ``task_input_hash``: a key over the task's name, its code and its inputs.
 
-    Passed as ``cache_key_fn``, it becomes ``cache=True``: daskflow's own key
-    over the task's code, globals and deterministically tokenized inputs. It
-    is not meant to be called.
+    Passed as ``cache_key_fn`` itself, it becomes ``cache=True``: daskflow's
+    own key, which also covers the globals the code reads. Called from a
+    ``cache_key_fn`` of your own, it returns that key as Prefect does, or None
+    (do not cache) when an input has no deterministic token.
     """
-    raise FlowDefinitionError("task_input_hash is a cache_key_fn marker: pass it to @task(cache_key_fn=...)")
+    from ..worker.tokens import NotDeterministic, code_token, stable_token
+
+    task = getattr(context, "task", None)
+    code = getattr(getattr(task, "fn", None), "__code__", None)
+    try:
+        return stable_token((getattr(task, "name", ""), code_token(code) if code else (), dict(arguments)))
+    except NotDeterministic:
+        return None
 
 
 def _retry_delays(value: Any, retries: int) -> Any:

@@ -109,3 +109,24 @@ def test_a_prefect_1_task_with_cache_for_is_not_recomputed_within_that_time(home
         load(1)
     assert f.run().is_successful() and f.run().is_successful()
     assert _noted(calls) == ["1"]
+
+
+def test_task_input_hash_called_in_a_key_fn_keys_by_the_inputs(home: Path, tmp_path: Path) -> None:
+    """Called from a cache_key_fn, task_input_hash gives Prefect's key: equal inputs hit, other inputs miss."""
+    calls = tmp_path / "calls"
+
+    def versioned(context: Any, parameters: dict[str, Any]) -> str | None:
+        key = task_input_hash(context, parameters)
+        return None if key is None else f"{key}-v2"
+
+    @task(cache_key_fn=versioned)
+    def double(x: int) -> int:
+        _note(calls, x)
+        return 2 * x
+
+    @flow(result_storage=str(tmp_path / "results"))
+    def doubling(x: int) -> int:
+        return double(x)
+
+    assert [doubling(1), doubling(1), doubling(2)] == [2, 2, 4]
+    assert _noted(calls) == ["1", "2"]
