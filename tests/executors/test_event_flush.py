@@ -64,10 +64,12 @@ def test_a_closing_worker_sends_its_batched_events(monkeypatch: pytest.MonkeyPat
             topic = f"{executor.event_topic}-close-test"
             executor.subscribe(topic, collect)
             # The first event goes at once (the worker was idle); the second, soon after, waits for a batch.
-            executor.submit({"one": Task("one", _emit, topic, 1)}, ["one"])
+            # Each handle is held until its event came: a dropped handle lets Dask forget a task before it runs.
+            held = executor.submit({"one": Task("one", _emit, topic, 1)}, ["one"])
             assert first.wait(ARRIVE_WITHIN), "the first event never arrived"
-            executor.submit({"two": Task("two", _emit_then_close, topic, 2)}, ["two"])
+            held += executor.submit({"two": Task("two", _emit_then_close, topic, 2)}, ["two"])
             assert both.wait(ARRIVE_WITHIN), f"only {received} arrived"
+            del held
         finally:
             executor.client.close()
     assert [event["n"] for event in received] == [1, 2]
@@ -105,8 +107,9 @@ def held_batches(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DaskExecutor
         try:
             topic = f"{executor.event_topic}-held"
             executor.subscribe(topic, collect)
-            executor.submit({"one": Task("one", _emit, topic, 1)}, ["one"])
+            (one,) = executor.submit({"one": Task("one", _emit, topic, 1)}, ["one"])
             # The first event goes at once (the worker never sent); from now on events wait in a batch.
+            assert one.result() == 1
             assert collect.wait_for(1) == [1]
             yield executor, topic, collect
         finally:
@@ -132,6 +135,9 @@ def _emit_now(topic: str, n: int) -> int:
 def test_an_event_sent_with_emit_now_skips_the_batch_window(held_batches: tuple[DaskExecutor, str, _Collector]) -> None:
     """With batches held for an hour, an event sent with ``emit_now`` arrives unasked, with the batch it joins."""
     executor, topic, collect = held_batches
-    executor.submit({"two": Task("two", _emit, topic, 2)}, ["two"])
-    executor.submit({"three": Task("three", _emit_now, topic, 3)}, ["three"])
+    # Handles held until both ran: a dropped handle lets Dask forget its task before it runs.
+    (two,) = executor.submit({"two": Task("two", _emit, topic, 2)}, ["two"])
+    assert two.result() == 2
+    (three,) = executor.submit({"three": Task("three", _emit_now, topic, 3)}, ["three"])
+    assert three.result() == 3
     assert collect.wait_for(3) == [1, 2, 3]

@@ -8,6 +8,7 @@ server's threads, recorded like any other.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,16 @@ def _step(server: Server) -> None:
     while any(served.queue for served in server.served):
         server.step()
         assert server.join_runs(RUN_BACKSTOP)
+
+
+def _states_once_running(store: RunStore, tick: float) -> dict[float | None, str]:
+    """The state of each run by tick, once the run of ``tick`` (started in a thread of its own) is Running."""
+    deadline = time.monotonic() + RUN_BACKSTOP
+    while True:
+        states = {r.tick: r.state for r in store.list_flow_runs(limit=0)}
+        if states.get(tick) != "Pending" or time.monotonic() > deadline:
+            return states
+        time.sleep(0.01)
 
 
 def _ticks(store: RunStore, server: Server) -> list[tuple[float, bool]]:
@@ -177,7 +188,7 @@ def test_max_active_runs_queues_ticks_as_pending_runs_and_late_ones_notify(store
     clock.advance(30)
     server.step()  # claims +10, +20, +30; starts +10 only (it waits on GATE)
     schedule_id = server.served[0].schedule_id
-    states = {r.tick: r.state for r in store.list_flow_runs(limit=0)}
+    states = _states_once_running(store, START + 10)
     assert states == {START + 10: "Running", START + 20: "Pending", START + 30: "Pending"}
     clock.advance(6)
     server.step()  # the Late check: +20 and +30 are still Pending more than late_after (5 s) past their tick
