@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.critical import stored_critical_path
 from tests.paths import REPO_ROOT
 from tests.processes import dashboard, stop
 from tests.views.dashboard.seed import PWNED, XSS_IMG, XSS_SCRIPT, XSS_URL, seed, seed_browser
@@ -166,7 +167,7 @@ def test_the_demo_run_shows_its_gantt_per_worker_and_its_logs(page: Any, env: di
     expect(page.locator("#strip-body tr")).to_have_count(5)
     # Which chain is critical depends on the task times of this run (a slow read alone can outweigh a
     # whole chain of millisecond steps): the page must show the one the stored run gives.
-    expected = _critical_path_length(Path(env["DASKFLOW_HOME"]), link.rsplit("/", 1)[-1])
+    expected = len(stored_critical_path(Path(env["DASKFLOW_HOME"]) / "daskflow.db", link.rsplit("/", 1)[-1]).tasks)
     expect(page.locator("#critical-info")).to_contain_text(f"critical path: {expected} task runs", timeout=SHOWN)
     shoot(page, "run")
     page.click("#tab-logs")
@@ -180,21 +181,6 @@ def test_the_demo_run_shows_its_gantt_per_worker_and_its_logs(page: Any, env: di
     expect(page.locator("#log-viewport .log-line:visible")).to_contain_text("loading 333 partition summaries")
     page.click("#tab-graph")
     expect(page.locator("#graph-mode")).to_have_text("1001 task runs", timeout=SHOWN)
-
-
-def _critical_path_length(home: Path, run_id: str) -> int:
-    """How many task runs ``bench_stats.critical_path`` finds on the stored run (what the page must say)."""
-    from orchestrator.history.store import SQLiteStore
-    from orchestrator.views.bench_stats import critical_path
-    from orchestrator.views.dashboard.summaries import timings
-
-    with SQLiteStore(home / "daskflow.db") as store:
-        row = store.get_flow_run(run_id)
-        assert row is not None
-        columns, graph = store.queries.task_columns(run_id), store.queries.graph(run_id)
-    path = critical_path(timings(row, columns, graph, row.ended or row.started))
-    assert path.tasks, "the stored run has no critical path"
-    return len(path.tasks)
 
 
 def test_a_live_runs_gantt_grows_while_it_runs(page: Any, env: dict[str, str], tmp_path: Path) -> None:
