@@ -64,7 +64,7 @@ from executors import Executor, Handle
 
 from ..records.errors import FlowDefinitionError, ResultStorageUnavailable
 from ..records.runs import FlowRun, TaskRun
-from ..records.states import SUCCESS_TYPES, TERMINAL_TYPES, State, StateType
+from ..records.states import SUCCESS_TYPES, TERMINAL_TYPES, ErrorInfo, State, StateType
 from ..records.triggers import all_successful
 from ..worker import interrupts
 from ..worker.run_logs import console_wanted, flow_logging, run_log_level
@@ -75,12 +75,13 @@ from .builtin_tasks import ITEM
 from .context import engine_var
 from .failures import failure_of, is_connection_loss, lost_scheduler, replace_unpicklable
 from .fusion import fuse, fusion_wanted
-from .futures import NodeTask, TaskFuture, collect_futures, describe_operation, replace_futures
+from .futures import NodeTask, TaskFuture, describe_operation, replace_futures
 from .graph import build_template, compile_nodes, topological
 from .outcome import FAILURES_FAIL, Outcome
 from .recovery import recover_unreported
 from .routing import ROUTER
 from .run_settings import RunSettings
+from .run_value import resolve_returned
 from .task_plans import TaskPlanner
 
 __all__ = ["RunEngine", "new_run_id"]
@@ -544,39 +545,16 @@ class RunEngine:
             unreported = [tr for tr in unreported if tr.state not in TERMINAL_TYPES]
         if not unreported:
             return
-        now = time.time()
         detail = f"{type(crash).__name__}: {crash}" if crash is not None else "no state was reported"
         info = error_info(crash) if crash is not None else None
-        with self._lock:  # late events are applied under it, on the executor's thread
-            for record in unreported:
-                if record.state not in TERMINAL_TYPES:
-                    record.mark(StateType.CRASHED, now, f"the task's worker or scheduler failed ({detail})", info)
+        self._mark_unfinished(unreported, StateType.CRASHED, f"the task's worker or scheduler failed ({detail})", info)
         if crash is not None and is_connection_loss(crash):
             self.run.state = StateType.CRASHED
             self.run.message = lost_scheduler(crash)
 
     def _resolve(self, returned: Any) -> Any:
-        futures: list[TaskFuture[Any]] = []
-        collect_futures(returned, futures)
-        if not futures:
-            return returned
-        values: dict[str, Any] = {}
         assert self.executor is not None
-        done = [f for f in futures if self.run.task_runs[f.key].state in SUCCESS_TYPES]
-        if not done:
-            return replace_futures(returned, values)
-        try:
-            states = self.executor.gather([self._handle_of(f) for f in done])
-        except Exception:  # noqa: BLE001 - fall back to one by one and leave the lost ones None
-            states = []
-            for f in done:
-                try:
-                    states.append(self._handle_of(f).result())
-                except Exception:  # noqa: BLE001
-                    states.append(None)
-        for f, state in zip(done, states):
-            values[f.key] = state.data if isinstance(state, State) else None
-        return replace_futures(returned, values)
+        return resolve_returned(returned, self.executor, self.run.task_runs, self._handle_of)
 
     def _decide(self, returned: Any) -> None:
         run = self.run
@@ -606,10 +584,16 @@ class RunEngine:
                 self.executor.cancel(wanted)
             with contextlib.suppress(Exception):
                 self.executor.run_everywhere(interrupts.interrupt_run, run.id)
-        now = time.time()
         verb = "cancelled" if leftover is StateType.CANCELLED else "crashed"
-        with self._lock:  # late events are applied under it, on the executor's thread
-            for record in unfinished:
-                if record.state not in TERMINAL_TYPES:
-                    record.mark(leftover, now, f"{verb}: {message}")
+        self._mark_unfinished(unfinished, leftover, f"{verb}: {message}")
         run.state, run.message = state, message
+
+    def _mark_unfinished(
+        self, records: list[TaskRun], state: StateType, message: str, info: ErrorInfo | None = None
+    ) -> None:
+        """Mark each of ``records`` that has not ended meanwhile ``state``."""
+        now = time.time()
+        with self._lock:  # late events are applied under it, on the executor's thread
+            for record in records:
+                if record.state not in TERMINAL_TYPES:
+                    record.mark(state, now, message, info)
