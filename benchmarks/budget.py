@@ -9,7 +9,7 @@
 | startup  | that import against ``import dask``; process start to first task | <= 1.10x,|
 |          | against raw ``LocalCluster()`` + submit; a one-task flow run on  | +0.2 s,  |
 |          | a started cluster (``benchmarks.startup``)                      | 20 ms    |
-| rss      | driver peak RSS (``ru_maxrss``) of a 100k-task fan-out, and the  | <= 500 MB|
+| rss      | driver peak RSS (``VmHWM``) of a 100k-task fan-out, and the     | <= 500 MB|
 |          | driver's bytes per node (peak less the RSS before the flow) / N  |          |
 | etl      | the ETL on workers with ``memory_limit="1GB"`` completes without | holds <  |
 |          | ever holding every partition at once                            | all      |

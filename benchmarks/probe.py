@@ -55,10 +55,24 @@ def probe_rss(address: str, n: int, runner: str) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     if value != n * (n - 1) // 2:
         raise AssertionError(f"fan-out of {n} returned {value!r}")
-    maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+    maxrss_mb = _peak_rss_mb()
     per_node = (maxrss_mb - before_mb) * 1024 * 1024 / n
     return {"maxrss_mb": maxrss_mb, "before_mb": before_mb, "bytes_per_node": per_node, "seconds": seconds,
             "n": n, "runner": runner}  # fmt: skip
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS: ``VmHWM``, the high-water mark of its address space.
+
+    Not ``getrusage().ru_maxrss``: Linux keeps that across ``execve``, so a probe
+    started by a parent holding 700 MB reported the parent's 700 MB, whatever the
+    probe itself used. ``VmHWM`` belongs to the address space ``execve`` made.
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kilobytes
+    raise RuntimeError("/proc/self/status has no VmHWM line")
 
 
 def _current_rss_mb() -> float:

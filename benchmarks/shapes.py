@@ -16,9 +16,10 @@ long they are expected to take), and the same graph under other prefixes can
 schedule very differently (a wide DAG whose keys all start with one prefix ran
 1.6x faster than the same graph with a ``noop`` and a ``combine`` group).
 
-Shapes whose graph chain fusion changes (``fusable``: the chain, and the
-ETL's extract -> transform -> aggregate per partition) are also timed with
-fusion off, as the ``unfused`` runner.
+Shapes whose graph fusion changes (``fusable``: the chain; the ETL's
+extract -> transform -> aggregate per partition; the fan-out, whose sibling
+calls are batched) are also timed with fusion off, as the ``unfused``
+runner.
 
 Sizes: ``n`` is the shape's own size (tasks for fan-out, chain and wide DAG,
 partitions for the ETL); ``Shape.tasks(n)`` gives the number of Dask tasks,
@@ -191,7 +192,7 @@ class Shape:
     tasks: Callable[[int], int]
     raw: Callable[..., Any]
     daskflow: Callable[..., Any]
-    #: Whether chain fusion changes this shape's graph, so the suite also times it unfused.
+    #: Whether fusion (chains, sibling batches) changes this shape's graph, so the suite also times it unfused.
     fusable: bool = False
 
 
@@ -205,6 +206,7 @@ SHAPES: dict[str, Shape] = {
             lambda n: n + 1,
             raw_fanout,
             flow_fanout,
+            True,
         ),
         Shape("chain", "n tasks, each depending on the one before", (1_000,), lambda n: n, raw_chain, flow_chain, True),
         Shape(

@@ -14,6 +14,11 @@ are invisible here. The contract, checked by one conformance suite:
   event, or a list of them. Local executors deliver before the emitting
   task's handle reports done; Dask workers batch, so an event may come up to
   ``events.LINGER`` seconds after, or sooner when asked with ``flush_events``.
+* A handle may be an ``ItemHandle``: one item of the tuple a submitted key
+  returns (the engine batches sibling calls into one key). It waits, fails
+  and cancels with its key, and every executor method takes it like any
+  handle; as a ``TaskRef`` it names the whole key, so a node of a later
+  submission that references it must pick its item itself.
 * ``enable_slots`` makes tag concurrency slots (``executors.slots``)
   enforceable for the tasks it runs: nothing to do in-process, the scheduler
   plugin on Dask; ``slot_snapshot`` shows who holds and who waits.
@@ -25,9 +30,9 @@ import abc
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from dask.task_spec import GraphNode
+from dask.task_spec import GraphNode, TaskRef
 
-__all__ = ["Annotations", "EventHandler", "Executor", "Graph", "Handle"]
+__all__ = ["Annotations", "EventHandler", "Executor", "Graph", "Handle", "ItemHandle", "gather_items", "whole_handles"]
 
 Graph = Mapping[str, GraphNode]
 #: Per-key Dask annotations (``priority``, ``resources``, ``workers``); absent keys have none.
@@ -48,6 +53,58 @@ class Handle(Protocol):
     def exception(self, timeout: float | None = None) -> BaseException | None: ...
 
     def cancel(self) -> Any: ...
+
+
+class ItemHandle(TaskRef):
+    """Item ``index`` of the tuple that ``whole``'s key returns: waits, fails and cancels with ``whole``."""
+
+    __slots__ = ("index", "whole")
+
+    def __init__(self, whole: Handle, index: int) -> None:
+        super().__init__(whole.key)
+        self.whole = whole
+        self.index = index
+
+    def result(self, timeout: float | None = None) -> Any:
+        return self.whole.result(timeout)[self.index]
+
+    def done(self) -> bool:
+        return self.whole.done()
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        return self.whole.exception(timeout)
+
+    def cancelled(self) -> bool:
+        return bool(getattr(self.whole, "cancelled", lambda: False)())
+
+    def cancel(self) -> Any:
+        return self.whole.cancel()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Shipped, it is what it references on the cluster: the whole key.
+        return (TaskRef, (self.key,))
+
+    def __repr__(self) -> str:
+        return f"ItemHandle({self.key!r}[{self.index}])"
+
+
+def whole_handles(handles: Sequence[Handle]) -> list[Handle]:
+    """``handles`` with each ``ItemHandle`` replaced by the handle of its whole key, each once."""
+    wholes: list[Handle] = []
+    seen: set[int] = set()
+    for handle in handles:
+        whole = handle.whole if isinstance(handle, ItemHandle) else handle
+        if id(whole) not in seen:
+            seen.add(id(whole))
+            wholes.append(whole)
+    return wholes
+
+
+def gather_items(handles: Sequence[Handle], gather: Callable[[list[Handle]], list[Any]]) -> list[Any]:
+    """The values of ``handles``, fetching each whole key once with ``gather`` and picking items out."""
+    wholes = whole_handles(handles)
+    values = {id(w): v for w, v in zip(wholes, gather(wholes))}
+    return [values[id(h.whole)][h.index] if isinstance(h, ItemHandle) else values[id(h)] for h in handles]
 
 
 class Executor(abc.ABC):
@@ -132,6 +189,10 @@ class Executor(abc.ABC):
     def finished_at(self, keys: Sequence[str]) -> dict[str, float]:
         """When the executor saw each of ``keys`` finish (seconds since the epoch), for keys it remembers."""
         return {}
+
+    def parallelism(self) -> int | None:
+        """How many tasks this executor runs at once (its threads), or None if it cannot say."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional for executors that hold nothing
         """Release what ``start`` acquired."""

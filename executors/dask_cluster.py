@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import events
-from .base import Annotations, EventHandler, Executor, Graph, Handle
+from .base import Annotations, EventHandler, Executor, Graph, Handle, gather_items, whole_handles
 from .errors import ExecutorError, SchedulerUnreachable
 from .main_guard import skip_main_import
 
@@ -241,7 +241,7 @@ class DaskExecutor(Executor):
             return True
         try:
             # distributed.wait() needs a default client; ours is deliberately not one.
-            self.client.sync(_wait, list(handles), timeout=timeout)
+            self.client.sync(_wait, whole_handles(handles), timeout=timeout)
         except TimeoutError:
             return False
         except FuturesCancelledError:
@@ -249,14 +249,14 @@ class DaskExecutor(Executor):
         return True
 
     def gather(self, handles: Sequence[Handle]) -> list[Any]:
-        return list(self.client.gather(list(handles)))
+        return gather_items(handles, lambda wholes: list(self.client.gather(wholes)))
 
     def cancel(self, handles: Sequence[Handle]) -> None:
         # force=True also cancels the keys' dependents, and releases keys other clients want too.
         # A lost connection has cancelled every future already: never reconnect just to cancel.
         client = self._live_client()
         if handles and client is not None:
-            client.cancel(list(handles), force=True)
+            client.cancel(whole_handles(handles), force=True)
 
     def flush_events(self) -> None:
         client = self._live_client()
@@ -264,6 +264,13 @@ class DaskExecutor(Executor):
             # Fire and forget, on the client's loop: a worker just lost must not keep the driver
             # waiting for a connect timeout. The events come the usual way, through the subscription.
             client.loop.add_callback(_ask_workers_to_flush, client)
+
+    def parallelism(self) -> int | None:
+        # One round trip; the engine asks only for a flush big enough to batch (a cluster scales).
+        client = self._live_client()
+        if client is None:
+            return None
+        return sum(client.nthreads().values()) or None
 
     def run_everywhere(self, fn: Callable[..., Any], *args: Any) -> dict[str, Any]:
         """Call ``fn(*args)`` in every worker process and wait; what each returned or raised, by address."""

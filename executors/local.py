@@ -25,7 +25,7 @@ from typing import Any
 from dask.task_spec import TaskRef
 
 from . import events
-from .base import Annotations, EventHandler, Executor, Graph, Handle
+from .base import Annotations, EventHandler, Executor, Graph, Handle, whole_handles
 
 __all__ = ["LocalExecutor", "LocalHandle"]
 
@@ -239,7 +239,7 @@ class LocalExecutor(Executor):
 
     def wait(self, handles: Sequence[Handle], timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
-        for handle in handles:
+        for handle in whole_handles(handles):
             remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             if not self._wait_done(_entry_of(handle), remaining):
                 return False
@@ -251,7 +251,7 @@ class LocalExecutor(Executor):
     def cancel(self, handles: Sequence[Handle]) -> None:
         cancelled: list[_Entry] = []
         with self._lock:
-            stack = [_entry_of(h) for h in handles]
+            stack = [_entry_of(h) for h in whole_handles(handles)]
             seen: set[int] = set()
             while stack:
                 entry = stack.pop()

@@ -19,21 +19,24 @@ Every call keeps its key as its task run's key, its own events, retries,
 timeout, trigger and hooks, so the store, ``runs show`` and the Gantt look as
 if nothing was fused; only the Dask round trips between the steps are gone.
 A worker lost mid-chain reruns the whole fused task. ``flow.compile()`` and
-``to_dask`` show the unfused graph.
+``to_dask`` show the unfused graph. After the chains, the engine batches
+many sibling calls into few Dask tasks (orchestrator.engine.batching); the
+same opt-outs turn both off.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, MutableMapping
 from typing import Any
 
 from dask.task_spec import Task
 
 from ..worker.chain import Chain, run_chain
 from ..worker.state_layer import run_task
+from .batching import MIN_SIBLINGS, batch_siblings, pick_items, ref_id
 
-__all__ = ["FUSE_ENV", "fuse", "fusion_wanted"]
+__all__ = ["FUSE_ENV", "compact", "fuse", "fusion_wanted"]
 
 #: ``0`` turns fusion off for flows that do not set ``fuse=`` themselves.
 FUSE_ENV = "DASKFLOW_FUSE"
@@ -44,6 +47,32 @@ def fusion_wanted(option: bool | None) -> bool:
     if option is not None:
         return option
     return os.environ.get(FUSE_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def compact(
+    graph: dict[str, Task],
+    annotations: dict[str, Mapping[str, Any]],
+    keep: Collection[str],
+    apart: Collection[str],
+    threads: Callable[[], int | None],
+    gone: MutableMapping[str, str],
+) -> dict[str, tuple[str, int]]:
+    """Fuse ``graph``'s chains, then batch its siblings, in place; the batched keys and their places.
+
+    ``threads`` says how many tasks the executor runs at once; it may cost a
+    round trip, so it is asked only of a flush big enough to batch. Each key
+    gone from the graph is noted in ``gone`` with the key of the task that
+    runs it. Nodes that read batched calls, of this flush or an earlier one,
+    are made to pick them out of their batches.
+    """
+    gone.update(fuse(graph, annotations, keep, apart))
+    placed: dict[str, tuple[str, int]] = {}
+    count = threads() if len(graph) >= MIN_SIBLINGS else None
+    if count:
+        placed = batch_siblings(graph, annotations, apart, count)
+        gone.update((key, batch) for key, (batch, _) in placed.items())
+    pick_items(graph, placed)
+    return placed
 
 
 def fuse(
@@ -99,7 +128,7 @@ def _fused(graph: Mapping[str, Task], chain: list[str]) -> Task:
     calls = []
     sources: list[tuple[int, ...]] = []
     outside: list[Any] = []
-    position: dict[str, int] = {}
+    position: dict[tuple[str, int], int] = {}
     previous = None
     for key in chain:
         call, *refs = graph[key].args
@@ -109,10 +138,12 @@ def _fused(graph: Mapping[str, Task], chain: list[str]) -> Task:
             if ref.key == previous:
                 mine.append(-1)
                 continue
-            if ref.key not in position:
-                position[ref.key] = len(outside)
+            # Two items of one earlier batch share a key: tell them apart by position.
+            source = ref_id(ref)
+            if source not in position:
+                position[source] = len(outside)
                 outside.append(ref)
-            mine.append(position[ref.key])
+            mine.append(position[source])
         sources.append(tuple(mine))
         previous = key
     return Task(chain[-1], run_chain, Chain(tuple(calls), tuple(sources)), *outside)

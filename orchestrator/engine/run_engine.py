@@ -71,10 +71,11 @@ from ..worker.run_logs import console_wanted, flow_logging, run_log_level
 from ..worker.serialization import RunInfo, TaskSpec
 from ..worker.state_layer import error_info
 from . import shipping
+from .batching import pick_items, submit_batched
 from .builtin_tasks import ITEM
 from .context import engine_var
 from .failures import failure_of, is_connection_loss, lost_scheduler, replace_unpicklable
-from .fusion import fuse, fusion_wanted
+from .fusion import compact, fusion_wanted
 from .futures import NodeTask, TaskFuture, describe_operation, replace_futures
 from .graph import build_template, compile_nodes, topological
 from .outcome import FAILURES_FAIL, Outcome
@@ -326,18 +327,18 @@ class RunEngine:
             for key in wanted:
                 graph[key].args[0].awaited = True
         unfused = (dict(graph), dict(annotations))
-        if self.fuse:
-            self.fused.update(fuse(graph, annotations, keep={n.key for n in alive}, apart=apart))
+        keep = {n.key for n in alive}
+        placed = compact(graph, annotations, keep, apart, self.executor.parallelism, self.fused) if self.fuse else {}
         try:
-            handles = self.executor.submit(graph, wanted, annotations)
+            by_key = submit_batched(self.executor, graph, wanted, annotations, placed)
         except Exception:
             # The graph did not pickle: fail just the calls that cannot (unfused, so each is
             # found alone), and resubmit.
             graph, annotations = unfused
             if not self.executor.pickles_graph or not replace_unpicklable(graph, self._topic, self.run.id):
                 raise
-            handles = self.executor.submit(graph, wanted, annotations)
-        by_key = dict(zip(wanted, handles))
+            pick_items(graph, {})
+            by_key = submit_batched(self.executor, graph, wanted, annotations, {})
         for n in alive:
             n._handle = by_key[n.key]
             self._held.add(n)

@@ -58,10 +58,10 @@ class TaskOptions:
     one (``"always"``, ``"any_failed"``...). ``nout`` says how many values a call's
     result unpacks into, so ``a, b = t()`` in a flow gives two futures without
     running anything. ``fuse=False`` keeps this task's calls out of fused chains
-    (each its own Dask task, say to retry on another worker; see
-    orchestrator.engine.fusion). ``on_completion`` / ``on_failure`` / ``on_retry``
-    take a hook or a list of hooks ``(task, task_run, state)``, run on the worker
-    (so they must pickle).
+    and sibling batches (each its own Dask task, say to retry on another
+    worker; see orchestrator.engine.fusion and orchestrator.engine.batching).
+    ``on_completion`` / ``on_failure`` / ``on_retry`` take a hook or a list of
+    hooks ``(task, task_run, state)``, run on the worker (so they must pickle).
 
     Caching (orchestrator.worker.cache): ``cache`` is True (the inputs and the
     task's code, the same as ``"inputs+source"``), ``"inputs"`` (the inputs
