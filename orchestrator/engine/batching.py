@@ -1,9 +1,9 @@
 """Sibling batching: many independent calls of one task in a flush share a few Dask tasks.
 
-Dask pays a fixed cost per task, whatever the task does: on a 2-core machine
-about 2 ms of scheduler, worker and network work per no-op task in a wide
-fan-out, three quarters of it CPU. A fan-out of 100,000 small calls spends
-minutes there. The flow shows what Dask cannot: which calls are siblings,
+Dask pays a fixed cost per task, whatever the task does: in a wide fan-out
+of no-op tasks on a 2-core machine, about 0.55 ms of scheduler CPU and 1.3 ms
+of worker CPU per task, 1.8 ms of wall time. A fan-out of 100,000 small calls
+spends minutes there. The flow shows what Dask cannot: which calls are siblings,
 the same task on the same upstreams with the same placement. Such calls
 gain nothing from a Dask key each, so ``batch_siblings`` runs them in groups:
 
@@ -25,9 +25,9 @@ logs and state, and a failed call does not stop its siblings. The batch's
 result is the tuple of its members' States; a task downstream gets
 ``run_picked``, which hands it exactly the upstream States it had before,
 and user code holding a batched call gets an ``ItemHandle``: its item of the
-batch's result, waiting and failing with the batch. No
-more results are held than unbatched: one State per call either way. A
-worker lost mid-batch reruns the whole batch, as Dask reruns any lost task.
+batch's result, waiting and failing with the batch. No more results are held
+than unbatched: one State per call either way. A worker lost mid-batch reruns
+the whole batch, as Dask reruns any lost task.
 """
 
 from __future__ import annotations

@@ -25,12 +25,11 @@ to Dask, which drops the result of the released key.
 
 from __future__ import annotations
 
-import ctypes
 import threading
 from collections import OrderedDict
 from typing import Any
 
-__all__ = ["TaskInterrupted", "begin", "end", "interrupt_run", "is_cancelled"]
+__all__ = ["TaskInterrupted", "begin", "end", "interrupt_run", "is_cancelled", "set_async_exc"]
 
 #: Cancelled run ids remembered per process, so late attempts stop too.
 _REMEMBER = 1024
@@ -70,7 +69,7 @@ def end() -> None:
     with _lock:
         entry = _bodies.pop(ident, None)
         if entry is not None and entry[1]:
-            _set_async_exc(ident, None)
+            set_async_exc(ident, None)
 
 
 def is_cancelled(run_id: str) -> bool:
@@ -89,12 +88,14 @@ def interrupt_run(run_id: str) -> int:
         for ident, entry in _bodies.items():
             if entry[0] == run_id and not entry[1]:
                 entry[1] = True
-                _set_async_exc(ident, TaskInterrupted)
+                set_async_exc(ident, TaskInterrupted)
                 interrupted += 1
     return interrupted
 
 
-def _set_async_exc(ident: int, exc: type[BaseException] | None) -> None:
-    # None clears a pending asynchronous exception of that thread.
+def set_async_exc(ident: int, exc: type[BaseException] | None) -> None:
+    """Raise ``exc`` in thread ``ident`` at its next bytecode; None clears a pending one."""
+    import ctypes  # only when a call must be stopped: it costs every import of the package a millisecond
+
     target = ctypes.py_object(exc) if exc is not None else None
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), target)

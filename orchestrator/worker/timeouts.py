@@ -19,13 +19,13 @@ Tasks without a timeout run directly, with no thread at all.
 from __future__ import annotations
 
 import contextvars
-import ctypes
 import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from ..records.errors import TaskTimedOut
+from .interrupts import set_async_exc
 
 __all__ = ["call_with_timeout"]
 
@@ -77,7 +77,7 @@ def call_with_timeout(
     if not finished.wait(timeout):
         with lock:
             if running[0] and thread.ident is not None:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_Abandoned))
+                set_async_exc(thread.ident, _Abandoned)
         if not finished.is_set():
             raise TaskTimedOut(task_name, timeout)
     ok, value = outcome[0]

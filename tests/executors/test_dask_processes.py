@@ -104,6 +104,55 @@ def test_killed_worker_task_reruns_and_flow_completes(real_cluster: DaskProcesse
     assert survivor in executor.client.scheduler_info()["workers"]
 
 
+def test_a_worker_killed_mid_batch_reruns_the_batch_and_every_call_completes(
+    real_cluster: DaskProcesses, tmp_path: Path
+) -> None:
+    """Killing a worker by PID inside a batch of sibling calls: Dask reruns the batch, each call ends Completed."""
+    marker = tmp_path / "batch-victim-pid"
+
+    @task
+    def part(i: int) -> int:
+        if i == 300 and not marker.exists():
+            marker.write_text(str(os.getpid()))
+            time.sleep(120)  # killed long before this ends
+        return i
+
+    submitted: list[str] = []
+
+    class Recording(DaskExecutor):
+        def submit(self, graph: Any, keys: Any, annotations: Any = None) -> Any:
+            submitted.extend(graph)
+            return super().submit(graph, keys, annotations)
+
+    executor = Recording(address=real_cluster.address)
+
+    @flow(executor=executor)
+    def wide() -> int:
+        return total([part(i) for i in range(600)])  # 600 siblings on 2 threads: batches of 37
+
+    import threading
+
+    outcome: dict[str, Any] = {}
+    runner = threading.Thread(target=lambda: outcome.update(run=wide.run()))
+    runner.start()
+    deadline = time.monotonic() + 120
+    while not marker.exists() or not marker.read_text():
+        assert time.monotonic() < deadline, "the batch never reached call 300"
+        time.sleep(0.05)
+    victim = int(marker.read_text())
+    assert victim in {p.pid for p in real_cluster.workers}
+    os.kill(victim, signal.SIGKILL)
+    runner.join(180)
+    assert not runner.is_alive()
+    run = outcome["run"]
+    assert run.value == sum(range(600))
+    parts = [tr for tr in run.task_runs.values() if tr.task == "part"]
+    assert len(parts) == 600
+    assert {tr.state.value for tr in parts} == {"Completed"}
+    assert sum(key.endswith("-batch") for key in submitted) == -(-600 // 37)
+    assert parts[300].worker in executor.client.scheduler_info()["workers"]  # the survivor ran it
+
+
 def test_unreachable_scheduler_errors_within_the_connect_timeout() -> None:
     """An address where nothing listens gives SchedulerUnreachable within the connect timeout."""
     address = f"tcp://127.0.0.1:{free_port()}"
