@@ -20,7 +20,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast, overload
 
 from executors import Executor
 
@@ -28,8 +28,6 @@ from ..engine.context import current_engine
 from ..engine.futures import resolve_futures
 from ..engine.observers import observing
 from ..engine.outcome import FAILURES_FAIL, Outcome
-from ..engine.run_engine import RunEngine
-from ..engine.run_settings import prepare_run
 from ..engine.shipping import ship_modules
 from ..records.display import renderers
 from ..records.errors import FlowDefinitionError
@@ -41,6 +39,9 @@ from ..worker.hooks import call_each
 from ..worker.prints import flow_prints
 from .parameters import ParameterValidator
 from .serving import server
+
+if TYPE_CHECKING:
+    from ..engine.run_engine import RunEngine
 
 __all__ = ["FILE_MODULE_PREFIX", "Flow", "default_executor", "flow", "run_flow_hooks"]
 
@@ -131,6 +132,11 @@ class Flow(Generic[P, R]):
                 f"flow {self.name!r}: executor must be an Executor such as LocalExecutor() or DaskExecutor(), "
                 f"got {type(chosen).__name__}"
             )
+        # The engine loads when a flow first runs, not when @flow decorates: it is most of what
+        # `from orchestrator import flow, task` would otherwise cost beyond dask (issue 15's budget).
+        from ..engine.run_engine import RunEngine
+        from ..engine.run_settings import prepare_run
+
         settings = prepare_run(self.name, self.options, resume, concurrency)
         ship_modules(self.options.ship_modules)
         engine = RunEngine(
@@ -181,6 +187,8 @@ class Flow(Generic[P, R]):
     def compile(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The Dask graph (key -> ``dask.task_spec.Task``) of a static flow, without running it."""
         params = self.parameters.validate(args, kwargs)
+        from ..engine.run_engine import RunEngine
+
         engine = RunEngine(self.name, params, None, compile_only=True)
         engine.compile_body(self._body(params))
         return engine.compiled

@@ -31,7 +31,6 @@ from ..records.errors import FlowDefinitionError
 from ..records.options import TaskOptions, make_options
 from ..records.states import State
 from ..worker.serialization import INLINE, TaskSpec
-from ..worker.state_layer import run_inline
 
 __all__ = ["Task", "pop_wait_for", "tags", "task"]
 
@@ -145,6 +144,8 @@ class Task(Generic[P, R]):
         """Run one call here and now, through the state layer; its final State."""
         with _inline_lock:
             token = f"inline-{next(_inline_counter)}"
+        from ..worker.state_layer import run_inline  # like the engine: loaded on first use, not at import
+
         return run_inline(TaskSpec.build(token, self, INLINE), self.name, args, kwargs)
 
     def map(self, *args: Any, **kwargs: Any) -> list[Any]:
