@@ -66,6 +66,25 @@ def test_flow_runs_on_remote_processes_through_address(real_cluster: DaskProcess
     assert all(w.startswith("tcp://127.0.0.1:") for w in workers)
 
 
+def _run_killing_the_marked_worker(flow_: Any, marker: Path, cluster: DaskProcesses) -> Any:
+    """Run ``flow_`` in a thread; SIGKILL the worker whose PID a task writes to ``marker``; the run."""
+    import threading
+
+    outcome: dict[str, Any] = {}
+    runner = threading.Thread(target=lambda: outcome.update(run=flow_.run()))
+    runner.start()
+    deadline = time.monotonic() + 120
+    while not marker.exists() or not marker.read_text():
+        assert time.monotonic() < deadline, "the marking task never started"
+        time.sleep(0.05)
+    victim = int(marker.read_text())
+    assert victim in {p.pid for p in cluster.workers}
+    os.kill(victim, signal.SIGKILL)
+    runner.join(180)
+    assert not runner.is_alive()
+    return outcome["run"]
+
+
 def test_killed_worker_task_reruns_and_flow_completes(real_cluster: DaskProcesses, tmp_path: Path) -> None:
     """Killing a worker by PID mid-task: Dask reruns the task on the other worker and the result is right."""
     marker = tmp_path / "first-attempt-pid"
@@ -83,21 +102,7 @@ def test_killed_worker_task_reruns_and_flow_completes(real_cluster: DaskProcesse
     def resilient() -> int:
         return total([slow_once(4), square(3)])
 
-    import threading
-
-    outcome: dict[str, Any] = {}
-    runner = threading.Thread(target=lambda: outcome.update(run=resilient.run()))
-    runner.start()
-    deadline = time.monotonic() + 120
-    while not marker.exists() or not marker.read_text():
-        assert time.monotonic() < deadline, "the task never started"
-        time.sleep(0.05)
-    victim = int(marker.read_text())
-    assert victim in {p.pid for p in real_cluster.workers}
-    os.kill(victim, signal.SIGKILL)
-    runner.join(180)
-    assert not runner.is_alive()
-    run = outcome["run"]
+    run = _run_killing_the_marked_worker(resilient, marker, real_cluster)
     assert run.value == 49
     survivor = run.by_name("slow_once").worker
     assert survivor is not None
@@ -130,21 +135,7 @@ def test_a_worker_killed_mid_batch_reruns_the_batch_and_every_call_completes(
     def wide() -> int:
         return total([part(i) for i in range(600)])  # 600 siblings on 2 threads: batches of 37
 
-    import threading
-
-    outcome: dict[str, Any] = {}
-    runner = threading.Thread(target=lambda: outcome.update(run=wide.run()))
-    runner.start()
-    deadline = time.monotonic() + 120
-    while not marker.exists() or not marker.read_text():
-        assert time.monotonic() < deadline, "the batch never reached call 300"
-        time.sleep(0.05)
-    victim = int(marker.read_text())
-    assert victim in {p.pid for p in real_cluster.workers}
-    os.kill(victim, signal.SIGKILL)
-    runner.join(180)
-    assert not runner.is_alive()
-    run = outcome["run"]
+    run = _run_killing_the_marked_worker(wide, marker, real_cluster)
     assert run.value == sum(range(600))
     parts = [tr for tr in run.task_runs.values() if tr.task == "part"]
     assert len(parts) == 600
