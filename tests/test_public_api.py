@@ -100,14 +100,17 @@ def test_importing_flow_and_task_loads_dask_but_not_distributed_or_pydantic() ->
     assert _heavy_modules_loaded("from orchestrator import flow, task") == ["dask"]
 
 
-def test_importing_flow_and_task_leaves_the_run_store_for_the_first_run() -> None:
-    """The recorder, the store and sqlite3 load when a run starts, not with ``from orchestrator import flow, task``."""
-    code = (
-        "import sys\n"
-        "from orchestrator import flow, task\n"
-        "print(sorted(m for m in ('sqlite3', 'orchestrator.history.recorder', 'orchestrator.history.store')"
-        " if m in sys.modules))"
+def test_importing_flow_and_task_leaves_the_engine_and_the_run_store_for_the_first_run() -> None:
+    """The run engine, the state layer, the recorder, the store and sqlite3 load when a run starts, not with
+    ``from orchestrator import flow, task``."""
+    late = (
+        "sqlite3",
+        "orchestrator.history.recorder",
+        "orchestrator.history.store",
+        "orchestrator.engine.run_engine",
+        "orchestrator.worker.state_layer",
     )
+    code = f"import sys\nfrom orchestrator import flow, task\nprint(sorted(m for m in {late!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
 

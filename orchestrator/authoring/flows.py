@@ -133,7 +133,7 @@ class Flow(Generic[P, R]):
                 f"got {type(chosen).__name__}"
             )
         # The engine loads when a flow first runs, not when @flow decorates: it is most of what
-        # `from orchestrator import flow, task` would otherwise cost beyond dask (issue 15's budget).
+        # `from orchestrator import flow, task` would otherwise cost beyond dask (the import budget).
         from ..engine.run_engine import RunEngine
         from ..engine.run_settings import prepare_run
 
