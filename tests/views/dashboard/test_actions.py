@@ -141,13 +141,18 @@ class TestActions(DashboardCase):
                     time.sleep(0.1)
                     row = store.get_flow_run(started["run"])
                 info = store.queries.run_info(started["run"])
+            # The store says Completed before the driver prints its result line: wait for that line
+            # (or the driver's end) rather than stop it first.
+            log = Path(started["log"])
+            while "result: " not in log.read_text() and _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
         finally:
             if Path(f"/proc/{pid}").exists():
                 os.kill(pid, signal.SIGTERM)
-        assert row is not None and row.state == "Completed", Path(started["log"]).read_text()
+        assert row is not None and row.state == "Completed", log.read_text()
         assert row.parameters == original.parameters == {"n": 4, "label": "7"}
         assert info is not None and info.executor is not None and info.executor.startswith("LocalExecutor")
-        assert "result: 14" in Path(started["log"]).read_text()
+        assert "result: 14" in log.read_text()
 
     def test_rerun_needs_a_recorded_entrypoint(self) -> None:
         """A run without an entrypoint (a notebook's flow) cannot be re-run, and the answer says why."""
@@ -168,3 +173,12 @@ class TestReadOnly(DashboardCase):
         for action in ("cancel", "rerun"):
             response = self.post(f"/api/runs/{self.seeded.live}/{action}")
             assert response.code == 409 and "--read-only" in json.loads(response.body)["error"]
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (an exited child not yet reaped counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
