@@ -82,8 +82,8 @@ def batch_siblings(
 ) -> dict[str, tuple[str, int]]:
     """Batch ``graph``'s sibling calls in place; each batched key, mapped to its batch's key and position.
 
-    The batched keys are gone from ``graph``; call ``pick_items`` next, so that
-    their dependents read them out of their batches.
+    The batched keys are gone from ``graph``; ``submit_batched`` makes their
+    dependents read them out of their batches.
     """
     groups: dict[Any, list[str]] = {}
     for key, node in graph.items():
@@ -176,12 +176,17 @@ def _picking(key: str, node: Task, placed: Mapping[str, tuple[str, int]]) -> Tas
 
 def submit_batched(
     executor: Executor,
-    graph: Mapping[str, Task],
+    graph: dict[str, Task],
     wanted: list[str],
     annotations: Mapping[str, Mapping[str, Any]],
     placed: Mapping[str, tuple[str, int]],
 ) -> dict[str, Handle]:
-    """Submit ``graph``; a handle per wanted key, an ``ItemHandle`` of its batch for a batched one."""
+    """Submit ``graph``; a handle per wanted key, an ``ItemHandle`` of its batch for a batched one.
+
+    First every node reading a batched call (``placed``, or an ``ItemHandle`` of an
+    earlier flush) is made to pick it out of its batch (``pick_items``).
+    """
+    pick_items(graph, placed)
     keys = list(dict.fromkeys(placed[k][0] if k in placed else k for k in wanted))
     handles = dict(zip(keys, executor.submit(graph, keys, annotations)))
     return {k: ItemHandle(handles[placed[k][0]], placed[k][1]) if k in placed else handles[k] for k in wanted}

@@ -34,7 +34,7 @@ from dask.task_spec import Task
 
 from ..worker.chain import Chain, run_chain
 from ..worker.state_layer import run_task
-from .batching import MIN_SIBLINGS, batch_siblings, pick_items, ref_id
+from .batching import MIN_SIBLINGS, batch_siblings, ref_id
 
 __all__ = ["FUSE_ENV", "compact", "fuse", "fusion_wanted"]
 
@@ -62,16 +62,14 @@ def compact(
     ``threads`` says how many tasks the executor runs at once; it may cost a
     round trip, so it is asked only of a flush big enough to batch. Each key
     gone from the graph is noted in ``gone`` with the key of the task that
-    runs it. Nodes that read batched calls, of this flush or an earlier one,
-    are made to pick them out of their batches.
+    runs it.
     """
     gone.update(fuse(graph, annotations, keep, apart))
-    placed: dict[str, tuple[str, int]] = {}
     count = threads() if len(graph) >= MIN_SIBLINGS else None
-    if count:
-        placed = batch_siblings(graph, annotations, apart, count)
-        gone.update((key, batch) for key, (batch, _) in placed.items())
-    pick_items(graph, placed)
+    if not count:
+        return {}
+    placed = batch_siblings(graph, annotations, apart, count)
+    gone.update((key, batch) for key, (batch, _) in placed.items())
     return placed
 
 

@@ -71,7 +71,7 @@ from ..worker.run_logs import console_wanted, flow_logging, run_log_level
 from ..worker.serialization import RunInfo, TaskSpec
 from ..worker.state_layer import error_info
 from . import shipping
-from .batching import pick_items, submit_batched
+from .batching import submit_batched
 from .builtin_tasks import ITEM
 from .context import engine_var
 from .failures import failure_of, is_connection_loss, lost_scheduler, replace_unpicklable
@@ -337,7 +337,6 @@ class RunEngine:
             graph, annotations = unfused
             if not self.executor.pickles_graph or not replace_unpicklable(graph, self._topic, self.run.id):
                 raise
-            pick_items(graph, {})
             by_key = submit_batched(self.executor, graph, wanted, annotations, {})
         for n in alive:
             n._handle = by_key[n.key]
